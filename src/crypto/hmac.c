@@ -8,12 +8,12 @@
  * already absorbed and the outer hash with K0 ^ opad absorbed, so a keyed
  * context can be copied and reused (HKDF-Expand does so once per block).
  *
- * Aliasing: every function reads all of its inputs (key, salt, IKM, PRK,
- * label, context) before it writes its output, except that
- * dtls_hkdf_expand reads info once per output block; so out may be the
- * same buffer as the key, PRK or secret (the TLS KeyUpdate does
- * secret = HKDF-Expand-Label(secret, "traffic upd", "", Hash.length)),
- * and, for a single-block output, as info or context too.
+ * Aliasing: key, salt, IKM, PRK and secret are absorbed before any output
+ * byte is written, so out may be the same buffer as any of them (the TLS
+ * KeyUpdate does secret = HKDF-Expand-Label(secret, "traffic upd", "",
+ * Hash.length)). HKDF-Expand (and so Expand-Label) reads info / context
+ * again for every output block: out may overlap them only when out_len is
+ * at most one digest (Derive-Secret's case).
  *
  * Secrets (K0, intermediate digests, T(i)) are wiped before returning.
  * Branches depend only on lengths.
@@ -67,8 +67,8 @@ void dtls_hmac_final(dtls_hmac_ctx *c, uint8_t *out)
     dtls_wipe(c, sizeof *c);
 }
 
-void dtls_hmac(const struct dtls_hash *h, const uint8_t *key, size_t key_len,
-               const void *data, size_t len, uint8_t *out)
+void dtls_hmac(const struct dtls_hash *h, const uint8_t *key, size_t key_len, const void *data, size_t len,
+               uint8_t *out)
 {
     dtls_hmac_ctx c;
     dtls_hmac_init(&c, h, key, key_len);
@@ -81,8 +81,8 @@ void dtls_hmac(const struct dtls_hash *h, const uint8_t *key, size_t key_len,
  * with zeros to the block length anyway, so an empty key and HashLen zero
  * bytes give the same K0: no special case is needed.
  */
-void dtls_hkdf_extract(const struct dtls_hash *h, const uint8_t *salt, size_t salt_len,
-                       const uint8_t *ikm, size_t ikm_len, uint8_t *prk)
+void dtls_hkdf_extract(const struct dtls_hash *h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                       size_t ikm_len, uint8_t *prk)
 {
     dtls_hmac(h, salt, salt ? salt_len : 0, ikm, ikm_len, prk);
 }
@@ -122,11 +122,11 @@ static int hkdf_expand_parts(const struct dtls_hash *h, const uint8_t *prk, size
     return 0;
 }
 
-int dtls_hkdf_expand(const struct dtls_hash *h, const uint8_t *prk, size_t prk_len,
-                     const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+int dtls_hkdf_expand(const struct dtls_hash *h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                     size_t info_len, uint8_t *out, size_t out_len)
 {
-    const uint8_t *part[1] = { info };
-    size_t part_len[1] = { info ? info_len : 0 };
+    const uint8_t *part[1] = {info};
+    size_t part_len[1] = {info_len};
     return hkdf_expand_parts(h, prk, prk_len, part, part_len, 1, out, out_len);
 }
 
@@ -135,15 +135,16 @@ int dtls_hkdf_expand(const struct dtls_hash *h, const uint8_t *prk, size_t prk_l
  *     uint16 length = out_len;
  *     opaque label<7..255> = "tls13 " + Label;
  *     opaque context<0..255> = Context;
- * fed to HKDF-Expand as info in three pieces (header, label, context), so
- * no 514-byte buffer is needed on small stacks. The header is the length,
- * the label's length byte and "tls13 "; the context's length byte sits in
- * its own one-byte piece.
+ * is fed to HKDF-Expand as info in four pieces, so no 514-byte buffer is
+ * needed on small stacks: a 9-byte header (the length, the label's length
+ * byte, "tls13 "), the label, the context's length byte, the context.
+ * The label is not checked against the 7-byte minimum: an empty label is
+ * encoded as given (no TLS 1.3 label is empty).
  */
 int dtls_hkdf_expand_label(const struct dtls_hash *h, const uint8_t *secret, const char *label,
                            const uint8_t *context, size_t context_len, uint8_t *out, size_t out_len)
 {
-    uint8_t head[9] = { 0, 0, 0, 't', 'l', 's', '1', '3', ' ' };
+    uint8_t head[9] = {0, 0, 0, 't', 'l', 's', '1', '3', ' '};
     uint8_t clen;
     size_t label_len = strlen(label);
     const uint8_t *part[4];
@@ -162,7 +163,7 @@ int dtls_hkdf_expand_label(const struct dtls_hash *h, const uint8_t *secret, con
     part[2] = &clen;
     part_len[2] = 1;
     part[3] = context;
-    part_len[3] = context ? context_len : 0;
+    part_len[3] = context_len;
     return hkdf_expand_parts(h, secret, h->digest_len, part, part_len, 4, out, out_len);
 }
 
@@ -170,6 +171,5 @@ void dtls_derive_secret(const struct dtls_hash *h, const uint8_t *secret, const 
                         const uint8_t *transcript_hash, uint8_t *out)
 {
     /* Cannot fail: the caller's label is a short constant and the context is one digest. */
-    (void)dtls_hkdf_expand_label(h, secret, label, transcript_hash, h->digest_len, out,
-                                 h->digest_len);
+    (void)dtls_hkdf_expand_label(h, secret, label, transcript_hash, h->digest_len, out, h->digest_len);
 }

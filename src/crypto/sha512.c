@@ -4,8 +4,11 @@
  * SHA-384 is SHA-512 with other initial values, truncated to 48 bytes; the
  * two share the context type, the compression function and the update
  * function. The compression function has the layout of the SHA-256 one
- * (see sha256.c): a 16-word schedule ring and 16 rounds unrolled by macro
- * with rotated variable names, run as five passes (80 rounds).
+ * (see sha256.c): a 16-word schedule ring; by default 16 rounds unrolled by
+ * macro with rotated variable names, run as five passes (80 rounds); a
+ * compact one-round loop under -Os or -DDTLS_SMALL_CODE (2.2 KB of Thumb-2
+ * code with the constants, instead of 13 KB: 64-bit arithmetic is
+ * expensive in code on a 32-bit core).
  *
  * Lengths: the context counts bytes in a uint64_t, so messages up to
  * 2^64 - 1 bytes are supported; the 128-bit bit-length field of the
@@ -48,11 +51,54 @@ static const uint64_t K512[80] = {
 #define SSIG0(x) (ROTR(x, 1) ^ ROTR(x, 8) ^ ((x) >> 7))
 #define SSIG1(x) (ROTR(x, 19) ^ ROTR(x, 61) ^ ((x) >> 6))
 #define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
-#define MAJ(a, b, c) (((a) & (b)) | ((c) & ((a) | (b))))
+/* Ch and Maj as in sha256.c. */
+#define MAJ(a, b, c) ((b) ^ (((a) ^ (b)) & ((b) ^ (c))))
 
-#define SCHED(i) \
-    (W[i] += SSIG1(W[((i) + 14) & 15]) + W[((i) + 9) & 15] + SSIG0(W[((i) + 1) & 15]))
+#define SCHED(i) (W[i] += SSIG1(W[((i) + 14) & 15]) + W[((i) + 9) & 15] + SSIG0(W[((i) + 1) & 15]))
 
+#if defined(DTLS_SMALL_CODE) || (defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE))
+
+/* Compact form: one round per iteration, FIPS 180-4 variable shuffle. */
+static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
+{
+    uint64_t W[16];
+    while (nblocks--) {
+        uint64_t a = st[0], b = st[1], c = st[2], d = st[3];
+        uint64_t e = st[4], f = st[5], g = st[6], h = st[7];
+        for (int i = 0; i < 16; i++)
+            W[i] = dtls_load64_be(p + 8 * i);
+        for (int t = 0; t < 80; t++) {
+            int i = t & 15;
+            if (t >= 16)
+                SCHED(i);
+            uint64_t t1 = h + BSIG1(e) + CH(e, f, g) + K512[t] + W[i];
+            uint64_t t2 = BSIG0(a) + MAJ(a, b, c);
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
+        }
+        st[0] += a;
+        st[1] += b;
+        st[2] += c;
+        st[3] += d;
+        st[4] += e;
+        st[5] += f;
+        st[6] += g;
+        st[7] += h;
+        p += 128;
+    }
+    dtls_wipe(W, sizeof W);
+}
+
+#else
+
+/* clang-format off */
+/* One round: T1 is added into d (the new e) and into h (the new a). */
 #define RND(a, b, c, d, e, f, g, h, k, w)                        \
     do {                                                         \
         uint64_t t1_ = (h) + BSIG1(e) + CH(e, f, g) + (k) + (w); \
@@ -60,7 +106,7 @@ static const uint64_t K512[80] = {
         (h) = t1_ + BSIG0(a) + MAJ(a, b, c);                     \
     } while (0)
 
-#define RND8(j, X)                                   \
+#define RND8(j, X)                                    \
     RND(a, b, c, d, e, f, g, h, K512[(j) + 0], X(0)); \
     RND(h, a, b, c, d, e, f, g, K512[(j) + 1], X(1)); \
     RND(g, h, a, b, c, d, e, f, K512[(j) + 2], X(2)); \
@@ -74,6 +120,7 @@ static const uint64_t K512[80] = {
 #define W_LOAD8(i) W[(i) + 8]
 #define W_SCHED(i) SCHED(i)
 #define W_SCHED8(i) SCHED((i) + 8)
+/* clang-format on */
 
 static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
 {
@@ -89,12 +136,20 @@ static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
             RND8(j, W_SCHED);
             RND8(j + 8, W_SCHED8);
         }
-        st[0] += a; st[1] += b; st[2] += c; st[3] += d;
-        st[4] += e; st[5] += f; st[6] += g; st[7] += h;
+        st[0] += a;
+        st[1] += b;
+        st[2] += c;
+        st[3] += d;
+        st[4] += e;
+        st[5] += f;
+        st[6] += g;
+        st[7] += h;
         p += 128;
     }
     dtls_wipe(W, sizeof W);
 }
+
+#endif
 
 static void sha512_start(dtls_sha512_ctx *c, const uint64_t iv[8])
 {
