@@ -58,13 +58,13 @@ struct dtls_hash {
 /* ---- AEADs ------------------------------------------------------------ */
 
 typedef struct {
-    uint64_t sk[30];      /* bitsliced round keys, compressed (expanded per call) */
+    uint64_t sk[30];      /* bitsliced round keys, compressed, fixsliced frame (expanded per call) */
     unsigned rounds;      /* 10, 12 or 14 */
 } dtls_aes_key;
 
 typedef struct {
     dtls_aes_key aes;
-    uint64_t h[2];        /* GHASH key H = E(K, 0^128), as two big-endian halves */
+    uint64_t h[8];        /* GHASH key powers H, H^2, H^3, H^4 (H = E(K, 0^128)), big-endian halves */
 } dtls_aes_gcm_ctx;
 
 typedef struct {

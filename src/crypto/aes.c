@@ -1,0 +1,491 @@
+/*
+ * AES-128/192/256 encryption, bitsliced on 64-bit words: four blocks are
+ * encrypted at once and no table is ever indexed by key or data.
+ *
+ * Bitsliced layout
+ * ----------------
+ * Four blocks are 64 bytes. The state is eight 64-bit words q[0..7]; word
+ * q[j] holds bit j (j = 0 is the least significant bit) of each of the 64
+ * bytes. Inside a word, the byte at row r, column c (AES byte index 4c + r)
+ * of block k sits at bit position
+ *
+ *     16 r + 4 c + k          (r, c, k in 0..3)
+ *
+ * so each row of the AES state is one 16-bit lane, each column one nibble of
+ * that lane, and the four blocks are the four bits of the nibble. With this
+ * layout:
+ *   - SubBytes is a Boolean circuit applied to the eight words (one gate is
+ *     one 64-bit operation, covering all 64 bytes);
+ *   - ShiftRows rotates lane r right by 4 r bits (masks and shifts), and
+ *     is not done in the rounds at all (fixslicing, see mix_columns);
+ *   - MixColumns needs the byte one row below, which is the whole word
+ *     rotated right by 16 bits; two rows below is a rotation by 32;
+ *   - a round key (the same for the four blocks) has the 4 bits of every
+ *     nibble equal, so it is stored "compressed" as one bit per nibble.
+ *
+ * Getting there from bytes ("transpose")
+ * --------------------------------------
+ * transpose() swaps, for each bit, the 3-bit word index w with the low 3
+ * bits of the position p: the bit at (word w, position 8 m + j) moves to
+ * (word j, position 8 m + w). It is an involution. So if input word w holds,
+ * in its byte m, the AES byte that should end at position 8 m + w, the
+ * transpose sends bit j of that byte to word j at the right place. Solving
+ * 8 m + w = 16 r + 4 c + k gives w = 4 (c & 1) + k and m = 2 r + (c >> 1):
+ * input word 4 p + k holds the bytes of block k's columns p and p + 2,
+ * interleaved byte by byte (column p on even bytes, row order kept). That is
+ * what load_blocks() builds from the little-endian column words.
+ *
+ * The S-box is the circuit of Boyar and Peralta, "A new combinational logic
+ * minimization technique with applications to cryptology" (SEA 2010,
+ * ePrint 2009/191), figures 2-4: 23 + 30 + 34 gates plus four NOTs, in the
+ * paper's own gate names so it can be checked line by line. The paper
+ * numbers the input bits from the most significant (U0 = bit 7), hence
+ * x0 = q[7] ... x7 = q[0], and likewise for the outputs s0 ... s7.
+ *
+ * Cost per four blocks and round: ~120 S-box gates, 40 to 100 operations
+ * for MixColumns, 8 for the round key, all on 64-bit words. Measured on
+ * x86-64 (gcc -O2): about 200 MB/s for AES-128 on this code path.
+ */
+#include "crypto/aes.h"
+#include "crypto/aes_ct64.h"
+#include "crypto/util.h"
+
+#include <string.h>
+
+/*
+ * The S-box and MixColumns are worth inlining into the round loop (about
+ * 10% on x86-64: the state stays in registers); GCC at -O2 does not do it
+ * on its own. Builds for size (-Os) keep calls.
+ */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
+#define ROUND_INLINE __attribute__((always_inline)) static inline
+#else
+#define ROUND_INLINE static inline
+#endif
+
+ROUND_INLINE void sbox(uint64_t q[8])
+{
+    const uint64_t x0 = q[7], x1 = q[6], x2 = q[5], x3 = q[4];
+    const uint64_t x4 = q[3], x5 = q[2], x6 = q[1], x7 = q[0];
+
+    /* Top linear transformation (figure 2). */
+    const uint64_t y14 = x3 ^ x5;
+    const uint64_t y13 = x0 ^ x6;
+    const uint64_t y9 = x0 ^ x3;
+    const uint64_t y8 = x0 ^ x5;
+    const uint64_t t0 = x1 ^ x2;
+    const uint64_t y1 = t0 ^ x7;
+    const uint64_t y4 = y1 ^ x3;
+    const uint64_t y12 = y13 ^ y14;
+    const uint64_t y2 = y1 ^ x0;
+    const uint64_t y5 = y1 ^ x6;
+    const uint64_t y3 = y5 ^ y8;
+    const uint64_t t1 = x4 ^ y12;
+    const uint64_t y15 = t1 ^ x5;
+    const uint64_t y20 = t1 ^ x1;
+    const uint64_t y6 = y15 ^ x7;
+    const uint64_t y10 = y15 ^ t0;
+    const uint64_t y11 = y20 ^ y9;
+    const uint64_t y7 = x7 ^ y11;
+    const uint64_t y17 = y10 ^ y11;
+    const uint64_t y19 = y10 ^ y8;
+    const uint64_t y16 = t0 ^ y11;
+    const uint64_t y21 = y13 ^ y16;
+    const uint64_t y18 = x0 ^ y16;
+
+    /* Non-linear middle: inversion in GF(2^4)^2 (figure 3). */
+    const uint64_t t2 = y12 & y15;
+    const uint64_t t3 = y3 & y6;
+    const uint64_t t4 = t3 ^ t2;
+    const uint64_t t5 = y4 & x7;
+    const uint64_t t6 = t5 ^ t2;
+    const uint64_t t7 = y13 & y16;
+    const uint64_t t8 = y5 & y1;
+    const uint64_t t9 = t8 ^ t7;
+    const uint64_t t10 = y2 & y7;
+    const uint64_t t11 = t10 ^ t7;
+    const uint64_t t12 = y9 & y11;
+    const uint64_t t13 = y14 & y17;
+    const uint64_t t14 = t13 ^ t12;
+    const uint64_t t15 = y8 & y10;
+    const uint64_t t16 = t15 ^ t12;
+    const uint64_t t17 = t4 ^ t14;
+    const uint64_t t18 = t6 ^ t16;
+    const uint64_t t19 = t9 ^ t14;
+    const uint64_t t20 = t11 ^ t16;
+    const uint64_t t21 = t17 ^ y20;
+    const uint64_t t22 = t18 ^ y19;
+    const uint64_t t23 = t19 ^ y21;
+    const uint64_t t24 = t20 ^ y18;
+    const uint64_t t25 = t21 ^ t22;
+    const uint64_t t26 = t21 & t23;
+    const uint64_t t27 = t24 ^ t26;
+    const uint64_t t28 = t25 & t27;
+    const uint64_t t29 = t28 ^ t22;
+    const uint64_t t30 = t23 ^ t24;
+    const uint64_t t31 = t22 ^ t26;
+    const uint64_t t32 = t31 & t30;
+    const uint64_t t33 = t32 ^ t24;
+    const uint64_t t34 = t23 ^ t33;
+    const uint64_t t35 = t27 ^ t33;
+    const uint64_t t36 = t24 & t35;
+    const uint64_t t37 = t36 ^ t34;
+    const uint64_t t38 = t27 ^ t36;
+    const uint64_t t39 = t29 & t38;
+    const uint64_t t40 = t25 ^ t39;
+    const uint64_t t41 = t40 ^ t37;
+    const uint64_t t42 = t29 ^ t33;
+    const uint64_t t43 = t29 ^ t40;
+    const uint64_t t44 = t33 ^ t37;
+    const uint64_t t45 = t42 ^ t41;
+    const uint64_t z0 = t44 & y15;
+    const uint64_t z1 = t37 & y6;
+    const uint64_t z2 = t33 & x7;
+    const uint64_t z3 = t43 & y16;
+    const uint64_t z4 = t40 & y1;
+    const uint64_t z5 = t29 & y7;
+    const uint64_t z6 = t42 & y11;
+    const uint64_t z7 = t45 & y17;
+    const uint64_t z8 = t41 & y10;
+    const uint64_t z9 = t44 & y12;
+    const uint64_t z10 = t37 & y3;
+    const uint64_t z11 = t33 & y4;
+    const uint64_t z12 = t43 & y13;
+    const uint64_t z13 = t40 & y5;
+    const uint64_t z14 = t29 & y2;
+    const uint64_t z15 = t42 & y9;
+    const uint64_t z16 = t45 & y14;
+    const uint64_t z17 = t41 & y8;
+
+    /* Bottom linear transformation, affine constant included (figure 4). */
+    const uint64_t t46 = z15 ^ z16;
+    const uint64_t t47 = z10 ^ z11;
+    const uint64_t t48 = z5 ^ z13;
+    const uint64_t t49 = z9 ^ z10;
+    const uint64_t t50 = z2 ^ z12;
+    const uint64_t t51 = z2 ^ z5;
+    const uint64_t t52 = z7 ^ z8;
+    const uint64_t t53 = z0 ^ z3;
+    const uint64_t t54 = z6 ^ z7;
+    const uint64_t t55 = z16 ^ z17;
+    const uint64_t t56 = z12 ^ t48;
+    const uint64_t t57 = t50 ^ t53;
+    const uint64_t t58 = z4 ^ t46;
+    const uint64_t t59 = z3 ^ t54;
+    const uint64_t t60 = t46 ^ t57;
+    const uint64_t t61 = z14 ^ t57;
+    const uint64_t t62 = t52 ^ t58;
+    const uint64_t t63 = t49 ^ t58;
+    const uint64_t t64 = z4 ^ t59;
+    const uint64_t t65 = t61 ^ t62;
+    const uint64_t t66 = z1 ^ t63;
+    const uint64_t t67 = t64 ^ t65;
+    const uint64_t s0 = t59 ^ t63;
+    const uint64_t s3 = t53 ^ t66;
+    q[7] = s0;
+    q[6] = ~(t64 ^ s3);     /* s1 */
+    q[5] = ~(t55 ^ t67);    /* s2 */
+    q[4] = s3;
+    q[3] = t51 ^ t66;       /* s4 */
+    q[2] = t47 ^ t65;       /* s5 */
+    q[1] = ~(t56 ^ t62);    /* s6 */
+    q[0] = ~(t48 ^ t60);    /* s7 */
+}
+
+/*
+ * The bit matrix transpose described at the top: three rounds of swaps,
+ * exchanging bit s of the word index with bit s of the position for
+ * s = 1, 2, 4 (each swap pairs words a and a + s and bits p and p + s).
+ */
+#define SWAP_BITS(a, b, m, s)                                                  \
+    do {                                                                       \
+        uint64_t lo_ = (a), hi_ = (b);                                         \
+        (a) = (lo_ & (m)) | ((hi_ & (m)) << (s));                              \
+        (b) = ((lo_ >> (s)) & (m)) | (hi_ & ~(uint64_t)(m));                   \
+    } while (0)
+
+static void transpose(uint64_t q[8])
+{
+    const uint64_t m1 = 0x5555555555555555u, m2 = 0x3333333333333333u, m4 = 0x0F0F0F0F0F0F0F0Fu;
+    SWAP_BITS(q[0], q[1], m1, 1);
+    SWAP_BITS(q[2], q[3], m1, 1);
+    SWAP_BITS(q[4], q[5], m1, 1);
+    SWAP_BITS(q[6], q[7], m1, 1);
+    SWAP_BITS(q[0], q[2], m2, 2);
+    SWAP_BITS(q[1], q[3], m2, 2);
+    SWAP_BITS(q[4], q[6], m2, 2);
+    SWAP_BITS(q[5], q[7], m2, 2);
+    SWAP_BITS(q[0], q[4], m4, 4);
+    SWAP_BITS(q[1], q[5], m4, 4);
+    SWAP_BITS(q[2], q[6], m4, 4);
+    SWAP_BITS(q[3], q[7], m4, 4);
+}
+
+/* Byte r of the 32-bit x goes to byte 2 r of the result; odd bytes are 0. */
+static uint64_t spread_bytes(uint32_t x)
+{
+    uint64_t v = x;
+    v = (v | (v << 16)) & 0x0000FFFF0000FFFFu;
+    v = (v | (v << 8)) & 0x00FF00FF00FF00FFu;
+    return v;
+}
+
+/* Inverse of spread_bytes on the even bytes of v (odd bytes ignored). */
+static uint32_t gather_bytes(uint64_t v)
+{
+    v &= 0x00FF00FF00FF00FFu;
+    v = (v | (v >> 8)) & 0x0000FFFF0000FFFFu;
+    v = (v | (v >> 16)) & 0x00000000FFFFFFFFu;
+    return (uint32_t)v;
+}
+
+void dtls_aes_ct64_load(uint64_t q[8], const uint8_t in[64])
+{
+    for (unsigned k = 0; k < 4; k++) {
+        const uint8_t *b = in + 16 * k;
+        uint32_t c0 = dtls_load32_le(b), c1 = dtls_load32_le(b + 4);
+        uint32_t c2 = dtls_load32_le(b + 8), c3 = dtls_load32_le(b + 12);
+        q[k] = spread_bytes(c0) | (spread_bytes(c2) << 8);
+        q[4 + k] = spread_bytes(c1) | (spread_bytes(c3) << 8);
+    }
+    transpose(q);
+}
+
+void dtls_aes_ct64_store(uint8_t out[64], uint64_t q[8])
+{
+    transpose(q);
+    for (unsigned k = 0; k < 4; k++) {
+        uint8_t *b = out + 16 * k;
+        dtls_store32_le(b, gather_bytes(q[k]));
+        dtls_store32_le(b + 4, gather_bytes(q[4 + k]));
+        dtls_store32_le(b + 8, gather_bytes(q[k] >> 8));
+        dtls_store32_le(b + 12, gather_bytes(q[4 + k] >> 8));
+    }
+}
+
+static uint64_t rotr64(uint64_t x, unsigned n)
+{
+    return (x >> n) | (x << (64 - n));
+}
+
+/*
+ * ShiftRows^m: lane r (row r) rotated right by 4 (m r mod 4) bits, so that
+ * column c receives column c + m r. Only used outside the rounds (key
+ * schedule, last round); m is public.
+ */
+static uint64_t shift_rows_pow(uint64_t x, unsigned m)
+{
+    uint64_t out = x & 0xFFFFu;
+    for (unsigned r = 1; r < 4; r++) {
+        unsigned s = 4 * ((m * r) & 3);
+        uint64_t lane = (x >> (16 * r)) & 0xFFFFu;
+        lane = ((lane >> s) | (lane << ((16 - s) & 15))) & 0xFFFFu;
+        out |= lane << (16 * r);
+    }
+    return out;
+}
+
+/*
+ * Fixslicing (after Adomnicai and Peyrin, "Fixslicing AES-like ciphers",
+ * TCHES 2021): the rounds never perform ShiftRows. After round j the words
+ * hold U_j = SR^-j(T_j), T_j being the true state. SubBytes commutes with
+ * SR, so round j + 1 only has to apply MC_i = SR^-i o MC o SR^i with
+ * i = (j + 1) mod 4, and add the round key SR^-(j+1)(K_(j+1)) (the key
+ * schedule stores the keys already shifted). Writing X = SR^i(U), i.e.
+ * X[r][c] = U[r][c + i r]:
+ *
+ *   W[r][c] = 2 U[r][c] + 3 U[r+1][c+i] + U[r+2][c+2i] + U[r+3][c+3i]
+ *           = xtime(T) + A1 + T[r+2][c+2i]     with A1 = U[r+1][c+i], T = U + A1.
+ *
+ * "One row down and i columns right" is one rotation of the word when
+ * i = 0 (by 16), and two rotations under complementary column masks
+ * otherwise (columns that do or do not wrap around the lane). Likewise
+ * "two rows down and 2 i columns right" is a rotation by 32 for even i and
+ * a masked pair (40, 24) for odd i. This costs 0 to 8 operations per word
+ * and round instead of ~19 for a real ShiftRows.
+ *
+ * xtime on bit planes is a shift of the plane index with x^8 = x^4 + x^3 +
+ * x + 1 folded into planes 0, 1, 3 and 4.
+ */
+static inline uint64_t row_down(uint64_t x, unsigned i)
+{
+    switch (i) {
+    case 0:
+        return rotr64(x, 16);
+    case 1:
+        return (rotr64(x, 20) & 0x0FFF0FFF0FFF0FFFu) | (rotr64(x, 4) & 0xF000F000F000F000u);
+    case 2:
+        return (rotr64(x, 24) & 0x00FF00FF00FF00FFu) | (rotr64(x, 8) & 0xFF00FF00FF00FF00u);
+    default:
+        return (rotr64(x, 28) & 0x000F000F000F000Fu) | (rotr64(x, 12) & 0xFFF0FFF0FFF0FFF0u);
+    }
+}
+
+static inline uint64_t two_rows_down(uint64_t x, unsigned i)
+{
+    if ((i & 1) == 0)
+        return rotr64(x, 32);
+    return (rotr64(x, 40) & 0x00FF00FF00FF00FFu) | (rotr64(x, 24) & 0xFF00FF00FF00FF00u);
+}
+
+ROUND_INLINE void mix_columns(uint64_t q[8], unsigned i)
+{
+    /* Written out: GCC -O2 keeps 8-word loops rolled, and arrays in memory. */
+    const uint64_t a0 = row_down(q[0], i), a1 = row_down(q[1], i), a2 = row_down(q[2], i);
+    const uint64_t a3 = row_down(q[3], i), a4 = row_down(q[4], i), a5 = row_down(q[5], i);
+    const uint64_t a6 = row_down(q[6], i), a7 = row_down(q[7], i);
+    const uint64_t t0 = q[0] ^ a0, t1 = q[1] ^ a1, t2 = q[2] ^ a2, t3 = q[3] ^ a3;
+    const uint64_t t4 = q[4] ^ a4, t5 = q[5] ^ a5, t6 = q[6] ^ a6, t7 = q[7] ^ a7;
+    q[0] = t7 ^ a0 ^ two_rows_down(t0, i);
+    q[1] = t0 ^ t7 ^ a1 ^ two_rows_down(t1, i);
+    q[2] = t1 ^ a2 ^ two_rows_down(t2, i);
+    q[3] = t2 ^ t7 ^ a3 ^ two_rows_down(t3, i);
+    q[4] = t3 ^ t7 ^ a4 ^ two_rows_down(t4, i);
+    q[5] = t4 ^ a5 ^ two_rows_down(t5, i);
+    q[6] = t5 ^ a6 ^ two_rows_down(t6, i);
+    q[7] = t6 ^ a7 ^ two_rows_down(t7, i);
+}
+
+static inline void add_round_key(uint64_t q[8], const uint64_t rk[8])
+{
+    q[0] ^= rk[0]; q[1] ^= rk[1]; q[2] ^= rk[2]; q[3] ^= rk[3];
+    q[4] ^= rk[4]; q[5] ^= rk[5]; q[6] ^= rk[6]; q[7] ^= rk[7];
+}
+
+void dtls_aes_ct64_encrypt(const uint64_t *rk, unsigned rounds, uint64_t q[8])
+{
+    add_round_key(q, rk);
+    for (unsigned u = 1; u < rounds; u++) {
+        sbox(q);
+        switch (u & 3) {
+        case 0: mix_columns(q, 0); break;
+        case 1: mix_columns(q, 1); break;
+        case 2: mix_columns(q, 2); break;
+        default: mix_columns(q, 3); break;
+        }
+        add_round_key(q, rk + 8 * u);
+    }
+    sbox(q);
+    add_round_key(q, rk + 8 * rounds);
+    /* Back from SR^-rounds to the true state (SR^4 is the identity). */
+    if ((rounds & 3) != 0)
+        for (unsigned i = 0; i < 8; i++)
+            q[i] = shift_rows_pow(q[i], rounds & 3);
+}
+
+/*
+ * Compressed round key: the bit of block 0 only (nibble bit 0) of each
+ * plane. Word 0 carries planes 0..3 at nibble bits 0..3, word 1 planes 4..7.
+ * Expanding multiplies a plane's nibble-bit-0 pattern by 0xF, which copies
+ * each bit to the four blocks (nibbles are disjoint: no carries).
+ */
+void dtls_aes_ct64_expand(uint64_t *rk, const dtls_aes_key *k)
+{
+    const uint64_t m = 0x1111111111111111u;
+    for (unsigned u = 0; u <= k->rounds; u++) {
+        uint64_t a = k->sk[2 * u], b = k->sk[2 * u + 1];
+        uint64_t *r = rk + 8 * u;
+        for (unsigned i = 0; i < 4; i++) {
+            r[i] = ((a >> i) & m) * 15u;
+            r[4 + i] = ((b >> i) & m) * 15u;
+        }
+    }
+}
+
+/* S-box on the four bytes of w, through the bitsliced circuit. */
+static uint32_t sub_word(uint32_t w)
+{
+    uint64_t q[8] = { 0 };
+    uint32_t r;
+    q[0] = w;
+    transpose(q);
+    sbox(q);
+    transpose(q);
+    r = (uint32_t)q[0];
+    dtls_aes_ct64_wipe(q, 8);
+    return r;
+}
+
+int dtls_aes_set_key(dtls_aes_key *k, const uint8_t *key, size_t key_len)
+{
+    /* Words are little-endian column words: byte r of column c at bits 8 r. */
+    uint32_t w[60];
+    unsigned nk, total, rcon = 1;
+
+    if (key_len != 16 && key_len != 24 && key_len != 32)
+        return -1;
+    nk = (unsigned)(key_len / 4);
+    k->rounds = nk + 6;
+    total = 4 * (k->rounds + 1);
+    for (unsigned i = 0; i < nk; i++)
+        w[i] = dtls_load32_le(key + 4 * i);
+    for (unsigned i = nk, j = 0; i < total; i++) {
+        uint32_t t = w[i - 1];
+        if (j == 0) {
+            /* RotWord on a little-endian word is a right rotation by 8. */
+            t = sub_word((t >> 8) | (t << 24)) ^ rcon;
+            /* rcon = xtime(rcon): public data, branch-free anyway. */
+            rcon = ((rcon << 1) ^ (0x11Bu & (0u - (rcon >> 7)))) & 0xFFu;
+        } else if (nk > 6 && j == 4) {
+            t = sub_word(t);
+        }
+        w[i] = w[i - nk] ^ t;
+        if (++j == nk)
+            j = 0;
+    }
+    for (unsigned u = 0; u <= k->rounds; u++) {
+        uint64_t q[8] = { 0 };
+        const uint32_t *c = w + 4 * u;
+        q[0] = spread_bytes(c[0]) | (spread_bytes(c[2]) << 8);
+        q[4] = spread_bytes(c[1]) | (spread_bytes(c[3]) << 8);
+        transpose(q);
+        /* Only block 0 was loaded: every plane has bits at nibble bit 0 only.
+         * Round u's key is used in the fixsliced frame: SR^-u = SR^(4 - u mod 4). */
+        k->sk[2 * u] = shift_rows_pow(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3), (4 - (u & 3)) & 3);
+        k->sk[2 * u + 1] = shift_rows_pow(q[4] | (q[5] << 1) | (q[6] << 2) | (q[7] << 3), (4 - (u & 3)) & 3);
+        dtls_wipe(q, sizeof q);
+    }
+    for (unsigned u = 2 * (k->rounds + 1); u < 30; u++)
+        k->sk[u] = 0;
+    dtls_wipe(w, sizeof w);
+    return 0;
+}
+
+void dtls_aes_encrypt_blocks(const dtls_aes_key *k, const uint8_t *in, uint8_t *out, size_t nblocks)
+{
+    uint64_t rk[DTLS_AES_CT64_RK_WORDS];
+    uint64_t q[8];
+    uint8_t tmp[64];
+
+    dtls_aes_ct64_expand(rk, k);
+    while (nblocks > 0) {
+        size_t n = nblocks < 4 ? nblocks : 4;
+        const uint8_t *src = in;
+        if (n < 4) {
+            memset(tmp, 0, sizeof tmp);
+            memcpy(tmp, in, 16 * n);
+            src = tmp;
+        }
+        dtls_aes_ct64_load(q, src);
+        dtls_aes_ct64_encrypt(rk, k->rounds, q);
+        if (n < 4) {
+            dtls_aes_ct64_store(tmp, q);
+            memcpy(out, tmp, 16 * n);
+        } else {
+            dtls_aes_ct64_store(out, q);
+        }
+        in += 16 * n;
+        out += 16 * n;
+        nblocks -= n;
+    }
+    dtls_aes_ct64_wipe(rk, DTLS_AES_CT64_RK_WORDS);
+    dtls_aes_ct64_wipe(q, 8);
+    dtls_wipe(tmp, sizeof tmp);
+}
+
+void dtls_aes_ct64_wipe(uint64_t *p, size_t n)
+{
+    volatile uint64_t *v = p;
+    while (n--)
+        *v++ = 0;
+}

@@ -1,0 +1,1261 @@
+/*
+ * NIST P-256 (secp256r1): key generation, ECDH, ECDSA signing with RFC 6979
+ * nonces, ECDSA verification.
+ *
+ * Curve: y^2 = x^3 - 3x + b over GF(p), p = 2^256 - 2^224 + 2^192 + 2^96 - 1,
+ * prime group order n, cofactor 1 (so every point of the curve other than
+ * infinity has order n: validating that a peer point is on the curve is all
+ * the subgroup checking there is to do).
+ *
+ * Numbers. A residue is NL little-endian limbs of LIMB_BITS bits (4 x 64 when
+ * the compiler has unsigned __int128, else 8 x 32), always fully reduced:
+ * every function below takes inputs < m and returns outputs < m, so equality
+ * of residues is equality of limbs. Products are Montgomery products
+ * a * b / R mod m with R = 2^256 (the same R for both limb sizes, which is why
+ * the generated tables of p256_table.h fit both). Field elements live in the
+ * Montgomery domain (x is stored as x * R mod p) from decoding to encoding;
+ * scalars mod n enter it only around the inversion in signing and verifying.
+ *
+ * Points. Jacobian coordinates (X, Y, Z) stand for the affine (X/Z^2, Y/Z^3);
+ * Z = 0 is the point at infinity. The addition formulas are not complete: they
+ * fail when both inputs are the same finite point (doubling case) and return
+ * infinity correctly when they are opposite. How each caller avoids or
+ * handles that case:
+ *  - variable-time code (verify, public data) tests for it and doubles;
+ *  - the constant-time scalar multiplications (ECDH window, generator comb)
+ *    never reach it for a scalar 1 <= k < n, as argued next to each of them,
+ *    and select the other operand with a masked copy when one input is
+ *    infinity (the last ECDH window also computes the doubling and selects
+ *    it by mask, so that step is complete whatever the argument).
+ *
+ * Constant time. For secret scalars there are no branches and no memory
+ * addresses that depend on secret data: table entries are picked by reading
+ * every entry and masking, limb arithmetic uses masks and carries instead of
+ * conditionals. The only branches on secret-derived values are the outcomes
+ * that the caller learns anyway or that are negligible: "the private key is
+ * out of range", "the shared point is infinity" (impossible for valid
+ * inputs), and the RFC 6979 retries (k >= n, r = 0, s = 0; probability about
+ * 2^-32 or less). Verification touches public data only and runs in
+ * variable time. Checked with valgrind (secret key marked undefined): the
+ * only reports are those branches.
+ *
+ * Wiping. Scalars, nonces, DRBG state, tables and accumulators are wiped
+ * before returning; the short-lived temporaries inside single field
+ * operations are not (they are overwritten by the next operation's).
+ *
+ * Stack. About 1.8 KB for ECDH (a table of 17 Jacobian points) and 2 KB for
+ * signing (HMAC contexts plus the comb accumulator), with either limb size.
+ */
+#include "crypto/ec.h"
+#include "crypto/hmac.h"
+#include "crypto/sha2.h"
+#include "crypto/util.h"
+
+#include <string.h>
+
+#if defined(__SIZEOF_INT128__) && !defined(DTLS_NO_INT128)
+typedef uint64_t limb;
+__extension__ typedef unsigned __int128 dlimb;
+#define LIMB_BITS 64
+#define L64(x) ((limb)(x))
+#define LOAD_BE dtls_load64_be
+#define STORE_BE dtls_store64_be
+/* -n^-1 mod 2^64 (-p^-1 mod 2^64 is 1, p being -1 mod 2^64). */
+#define N0 ((limb)0xccd1c8aaee00bc4fu)
+#else
+typedef uint32_t limb;
+typedef uint64_t dlimb;
+#define LIMB_BITS 32
+/* clang-format off */
+#define L64(x) ((limb)((uint64_t)(x) & 0xffffffffu)), ((limb)((uint64_t)(x) >> 32))
+/* clang-format on */
+#define LOAD_BE dtls_load32_be
+#define STORE_BE dtls_store32_be
+#define N0 ((limb)0xee00bc4fu)
+#endif
+#define NL (256 / LIMB_BITS)
+#define LIMB_BYTES (LIMB_BITS / 8)
+
+typedef limb fe[NL];
+
+/*
+ * With 64-bit limbs the NL = 4 loops below are worth unrolling (GCC does not
+ * at -O2, and the Montgomery constants then fold in); with 32-bit limbs the
+ * target is a small microcontroller built for size, so they stay loops.
+ */
+#if LIMB_BITS == 64 && defined(__GNUC__)
+#define UNROLL _Pragma("GCC unroll 8")
+#else
+#define UNROLL
+#endif
+
+#include "crypto/p256_table.h"
+
+/* ---- multi-precision helpers (length NL, constant time) ---------------- */
+
+static limb ct_eq(limb a, limb b) /* 1 if a == b else 0 */
+{
+    limb d = a ^ b;
+    return ((d | (0 - d)) >> (LIMB_BITS - 1)) ^ 1;
+}
+
+static limb is_zero(const limb a[NL])
+{
+    limb d = 0;
+    UNROLL
+    for (int i = 0; i < NL; i++)
+        d |= a[i];
+    return ((d | (0 - d)) >> (LIMB_BITS - 1)) ^ 1;
+}
+
+static int limbs_equal_vt(const limb a[NL], const limb b[NL])
+{
+    return memcmp(a, b, sizeof(fe)) == 0;
+}
+
+/*
+ * Subtractions are written as additions of the complement, a - b = a + ~b + 1,
+ * with the carry c (1 = no borrow): compilers turn the dlimb additions into
+ * add-with-carry chains, which they do not reliably do for dlimb subtraction.
+ */
+
+/* 1 if a < b (a borrow out of a - b), else 0. */
+static limb lt(const limb a[NL], const limb b[NL])
+{
+    limb c = 1;
+    UNROLL
+    for (int i = 0; i < NL; i++)
+        c = (limb)(((dlimb)a[i] + (limb)~b[i] + c) >> LIMB_BITS);
+    return c ^ 1;
+}
+
+static void limbs_cmov(limb *r, const limb *a, size_t n, limb cond)
+{
+    limb mask = 0 - cond;
+    for (size_t i = 0; i < n; i++)
+        r[i] ^= mask & (r[i] ^ a[i]);
+}
+
+static void from_be(limb r[NL], const uint8_t b[32])
+{
+    UNROLL
+    for (int i = 0; i < NL; i++)
+        r[i] = LOAD_BE(b + 32 - LIMB_BYTES * (i + 1));
+}
+
+static void to_be(uint8_t b[32], const limb a[NL])
+{
+    UNROLL
+    for (int i = 0; i < NL; i++)
+        STORE_BE(b + 32 - LIMB_BYTES * (i + 1), a[i]);
+}
+
+/*
+ * r = hi:t - m when hi:t >= m, else t. Callers guarantee hi:t < 2m (hi is the
+ * carry bit above t), so the result is < m.
+ */
+static inline void cond_sub(limb r[NL], const limb t[NL], limb hi, const limb m[NL])
+{
+    limb d[NL], c = 1;
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)t[i] + (limb)~m[i] + c;
+        d[i] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+    /* hi:t < m exactly when t - m borrowed (c = 0) and there is no hi to absorb it. */
+    limb keep = 0 - ((c | hi) ^ 1);
+    UNROLL
+    for (int i = 0; i < NL; i++)
+        r[i] = (t[i] & keep) | (d[i] & ~keep);
+}
+
+/* r = a + b mod m, for a, b < m: the sum is < 2m, one conditional subtraction. */
+static inline void mod_add(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
+{
+    limb t[NL], c = 0;
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)a[i] + b[i] + c;
+        t[i] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+    cond_sub(r, t, c, m);
+}
+
+/* r = a - b mod m, for a, b < m: add m back under a mask when a - b borrowed. */
+static inline void mod_sub(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
+{
+    limb t[NL], c = 1;
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)a[i] + (limb)~b[i] + c;
+        t[i] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+    limb mask = c - 1; /* all ones when a - b borrowed */
+    c = 0;
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)t[i] + (m[i] & mask) + c;
+        r[i] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+}
+
+#if LIMB_BITS == 64
+/*
+ * t = a * b and t = a^2 for 4 x 64-bit limbs by product scanning: column k
+ * sums every a[i] * b[k-i] into a 192-bit accumulator acc:hi (a column is at
+ * most 4 products < 2^128 plus the carry-in from the previous column, < 2^130,
+ * so the sum stays below 2^131), then shifts one limb out. The carry out of
+ * each 128-bit addition is the comparison acc < p_, which compilers turn into
+ * a carry flag, not a branch. Squaring adds each cross product twice.
+ */
+#define COL_ADD(x, y)                                                                                        \
+    do {                                                                                                     \
+        dlimb p_ = (dlimb)(x) * (y);                                                                         \
+        acc += p_;                                                                                           \
+        hi += (limb)(acc < p_);                                                                              \
+    } while (0)
+#define COL_ADD2(x, y)                                                                                       \
+    do {                                                                                                     \
+        dlimb p_ = (dlimb)(x) * (y);                                                                         \
+        acc += p_;                                                                                           \
+        hi += (limb)(acc < p_);                                                                              \
+        acc += p_;                                                                                           \
+        hi += (limb)(acc < p_);                                                                              \
+    } while (0)
+#define COL_OUT(k)                                                                                           \
+    do {                                                                                                     \
+        t[k] = (limb)acc;                                                                                    \
+        acc = (acc >> 64) | ((dlimb)hi << 64);                                                               \
+        hi = 0;                                                                                              \
+    } while (0)
+
+/* clang-format off */
+static void mp_mul(limb t[8], const limb a[4], const limb b[4])
+{
+    dlimb acc = 0;
+    limb hi = 0;
+    COL_ADD(a[0], b[0]);
+    COL_OUT(0);
+    COL_ADD(a[0], b[1]); COL_ADD(a[1], b[0]);
+    COL_OUT(1);
+    COL_ADD(a[0], b[2]); COL_ADD(a[1], b[1]); COL_ADD(a[2], b[0]);
+    COL_OUT(2);
+    COL_ADD(a[0], b[3]); COL_ADD(a[1], b[2]); COL_ADD(a[2], b[1]); COL_ADD(a[3], b[0]);
+    COL_OUT(3);
+    COL_ADD(a[1], b[3]); COL_ADD(a[2], b[2]); COL_ADD(a[3], b[1]);
+    COL_OUT(4);
+    COL_ADD(a[2], b[3]); COL_ADD(a[3], b[2]);
+    COL_OUT(5);
+    COL_ADD(a[3], b[3]);
+    t[6] = (limb)acc;
+    t[7] = (limb)(acc >> 64);
+}
+
+static void mp_sqr(limb t[8], const limb a[4])
+{
+    dlimb acc = 0;
+    limb hi = 0;
+    COL_ADD(a[0], a[0]);
+    COL_OUT(0);
+    COL_ADD2(a[0], a[1]);
+    COL_OUT(1);
+    COL_ADD2(a[0], a[2]); COL_ADD(a[1], a[1]);
+    COL_OUT(2);
+    COL_ADD2(a[0], a[3]); COL_ADD2(a[1], a[2]);
+    COL_OUT(3);
+    COL_ADD2(a[1], a[3]); COL_ADD(a[2], a[2]);
+    COL_OUT(4);
+    COL_ADD2(a[2], a[3]);
+    COL_OUT(5);
+    COL_ADD(a[3], a[3]);
+    t[6] = (limb)acc;
+    t[7] = (limb)(acc >> 64);
+}
+/* clang-format on */
+#else
+/*
+ * t = a * b, 2NL limbs, schoolbook. Each step computes a[i]*b[j] + t + c
+ * <= (W-1)^2 + 2(W-1) = W^2 - 1 (W = 2^LIMB_BITS), so it fits a dlimb.
+ */
+static void mp_mul(limb t[2 * NL], const limb a[NL], const limb b[NL])
+{
+    for (int i = 0; i < NL; i++)
+        t[i] = 0;
+    for (int i = 0; i < NL; i++) {
+        limb c = 0;
+        for (int j = 0; j < NL; j++) {
+            dlimb z = (dlimb)a[i] * b[j] + t[i + j] + c;
+            t[i + j] = (limb)z;
+            c = (limb)(z >> LIMB_BITS);
+        }
+        t[i + NL] = c;
+    }
+}
+
+/*
+ * t = a^2: the cross products a[i]*a[j] (i < j) once, then doubled, then the
+ * squares a[i]^2 added on the diagonal. The cross sum is < A^2 / 2 < W^(2NL) / 2,
+ * so doubling it does not overflow 2NL limbs.
+ */
+static void mp_sqr(limb t[2 * NL], const limb a[NL])
+{
+    for (int i = 0; i < 2 * NL; i++)
+        t[i] = 0;
+    for (int i = 0; i < NL - 1; i++) {
+        limb c = 0;
+        for (int j = i + 1; j < NL; j++) {
+            dlimb z = (dlimb)a[i] * a[j] + t[i + j] + c;
+            t[i + j] = (limb)z;
+            c = (limb)(z >> LIMB_BITS);
+        }
+        t[i + NL] = c;
+    }
+    for (int i = 2 * NL - 1; i > 0; i--)
+        t[i] = (t[i] << 1) | (t[i - 1] >> (LIMB_BITS - 1));
+    t[0] <<= 1;
+    limb c = 0;
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)a[i] * a[i] + t[2 * i] + c;
+        t[2 * i] = (limb)z;
+        z = (dlimb)t[2 * i + 1] + (limb)(z >> LIMB_BITS);
+        t[2 * i + 1] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+}
+#endif
+
+/*
+ * Montgomery reduction: r = t / R mod m for t < m * R (any product of two
+ * residues), m0 = -m^-1 mod W. Round i adds u * m * W^i with u chosen so limb i
+ * becomes zero; after NL rounds the low half is zero and the high half plus
+ * the running carry bit c2 is (t + U*m) / R < (m*R + R*m) / R = 2m, which one
+ * conditional subtraction brings below m. The inner sum u*m[j] + t + c fits a
+ * dlimb as in mp_mul; t[i+NL] + c + c2 may carry one bit, kept in c2 for the
+ * next round (it belongs to limb i+NL+1).
+ */
+static inline void mont_reduce(limb r[NL], limb t[2 * NL], const limb m[NL], limb m0)
+{
+    limb c2 = 0;
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        limb u = t[i] * m0, c = 0;
+        UNROLL
+        for (int j = 0; j < NL; j++) {
+            dlimb z = (dlimb)u * m[j] + t[i + j] + c;
+            t[i + j] = (limb)z;
+            c = (limb)(z >> LIMB_BITS);
+        }
+        dlimb z = (dlimb)t[i + NL] + c + c2;
+        t[i + NL] = (limb)z;
+        c2 = (limb)(z >> LIMB_BITS);
+    }
+    cond_sub(r, t + NL, c2, m);
+}
+
+/* ---- the field GF(p), Montgomery domain -------------------------------- */
+
+#if LIMB_BITS == 64
+/*
+ * Montgomery reduction mod p for 64-bit limbs, using the shape of p:
+ * -p^-1 = 1 mod 2^64, so round i takes u = t[i] and adds
+ *   u * p = u * (2^96 - 1) + u * p3 * 2^192,   p3 = 2^64 - 2^32 + 1,
+ * at limb i. The "- u" clears limb i exactly (no borrow), u * 2^96 is u << 32
+ * spread over limbs i+1 and i+2, and u * p3 < 2^128 lands on limbs i+3, i+4.
+ * Each limb sum below is at most (2^64 - 1) + (2^64 - 1) + 1 + 1 < 2^65, so the
+ * carries are single bits; c2 is the carry out of limb i+4, which belongs to
+ * limb i+5, the top limb of the next round. The bound (c2:t) < 2p is the one
+ * of mont_reduce.
+ */
+static void fe_reduce(fe r, limb t[8])
+{
+    limb c2 = 0;
+    UNROLL
+    for (int i = 0; i < 4; i++) {
+        limb u = t[i];
+        dlimb w = (dlimb)u * 0xffffffff00000001u, z;
+        z = (dlimb)t[i + 1] + (u << 32);
+        t[i + 1] = (limb)z;
+        z = (dlimb)t[i + 2] + (u >> 32) + (limb)(z >> 64);
+        t[i + 2] = (limb)z;
+        z = (dlimb)t[i + 3] + (limb)w + (limb)(z >> 64);
+        t[i + 3] = (limb)z;
+        z = (dlimb)t[i + 4] + (limb)(w >> 64) + (limb)(z >> 64) + c2;
+        t[i + 4] = (limb)z;
+        c2 = (limb)(z >> 64);
+    }
+    cond_sub(r, t + 4, c2, P256_P);
+}
+#else
+static void fe_reduce(fe r, limb t[2 * NL])
+{
+    mont_reduce(r, t, P256_P, 1);
+}
+#endif
+
+static void fe_mul(fe r, const fe a, const fe b)
+{
+    limb t[2 * NL];
+    mp_mul(t, a, b);
+    fe_reduce(r, t);
+}
+
+static void fe_sqr(fe r, const fe a)
+{
+    limb t[2 * NL];
+    mp_sqr(t, a);
+    fe_reduce(r, t);
+}
+
+/* r = a^(2^n) */
+static void fe_sqr_n(fe r, const fe a, int n)
+{
+    fe_sqr(r, a);
+    while (--n > 0)
+        fe_sqr(r, r);
+}
+
+static inline void fe_add(fe r, const fe a, const fe b)
+{
+    mod_add(r, a, b, P256_P);
+}
+
+static inline void fe_sub(fe r, const fe a, const fe b)
+{
+    mod_sub(r, a, b, P256_P);
+}
+
+static void fe_neg(fe r, const fe a)
+{
+    static const fe zero = {0};
+    mod_sub(r, zero, a, P256_P);
+}
+
+/*
+ * r = a / 2 mod p: a, or a + p when a is odd (masked), is even; shift the
+ * NL-limb value plus its carry bit right by one. a + p < 2p, so r < p.
+ */
+static void fe_half(fe r, const fe a)
+{
+    limb t[NL], c = 0, mask = 0 - (a[0] & 1);
+    UNROLL
+    for (int i = 0; i < NL; i++) {
+        dlimb z = (dlimb)a[i] + (P256_P[i] & mask) + c;
+        t[i] = (limb)z;
+        c = (limb)(z >> LIMB_BITS);
+    }
+    UNROLL
+    for (int i = 0; i < NL - 1; i++)
+        r[i] = (t[i] >> 1) | (t[i + 1] << (LIMB_BITS - 1));
+    r[NL - 1] = (t[NL - 1] >> 1) | (c << (LIMB_BITS - 1));
+}
+
+/* a (plain, < p) to the Montgomery domain: a * R^2 / R. */
+static void fe_to_mont(fe r, const fe a)
+{
+    fe_mul(r, a, P256_RR_P);
+}
+
+/* Out of the Montgomery domain: a * 1 / R. */
+static void fe_from_mont(fe r, const fe a)
+{
+    static const fe one = {1};
+    fe_mul(r, a, one);
+}
+
+/*
+ * r = 1/a = a^(p-2) (0 for a = 0), Montgomery domain in and out. With
+ * x_k = a^(2^k - 1), p - 2 in binary is
+ *   [32 ones] [31 zeros, 1] [96 zeros] [32 ones] [32 ones] [30 ones, 0, 1],
+ * built from x_32, x_30 and a: 255 squarings and 12 multiplications.
+ */
+static void fe_inv(fe r, const fe a)
+{
+    fe x2, x3, x6, x12, x15, x30, x32, t;
+
+    fe_sqr(x2, a);
+    fe_mul(x2, x2, a);
+    fe_sqr(x3, x2);
+    fe_mul(x3, x3, a);
+    fe_sqr_n(x6, x3, 3);
+    fe_mul(x6, x6, x3);
+    fe_sqr_n(x12, x6, 6);
+    fe_mul(x12, x12, x6);
+    fe_sqr_n(x15, x12, 3);
+    fe_mul(x15, x15, x3);
+    fe_sqr_n(x30, x15, 15);
+    fe_mul(x30, x30, x15);
+    fe_sqr_n(x32, x30, 2);
+    fe_mul(x32, x32, x2);
+    fe_sqr_n(t, x32, 32);
+    fe_mul(t, t, a);
+    fe_sqr_n(t, t, 128);
+    fe_mul(t, t, x32);
+    fe_sqr_n(t, t, 32);
+    fe_mul(t, t, x32);
+    fe_sqr_n(t, t, 30);
+    fe_mul(t, t, x30);
+    fe_sqr_n(t, t, 2);
+    fe_mul(r, t, a);
+    dtls_wipe(x2, sizeof x2);
+    dtls_wipe(x3, sizeof x3);
+    dtls_wipe(x6, sizeof x6);
+    dtls_wipe(x12, sizeof x12);
+    dtls_wipe(x15, sizeof x15);
+    dtls_wipe(x30, sizeof x30);
+    dtls_wipe(x32, sizeof x32);
+    dtls_wipe(t, sizeof t);
+}
+
+/* ---- scalars mod n ------------------------------------------------------ */
+
+/* sc_mul(a, b) = a * b / R mod n (Montgomery multiplication mod n). */
+static void sc_mul(limb r[NL], const limb a[NL], const limb b[NL])
+{
+    limb t[2 * NL];
+    mp_mul(t, a, b);
+    mont_reduce(r, t, P256_N, N0);
+}
+
+static void sc_sqr(limb r[NL], const limb a[NL])
+{
+    limb t[2 * NL];
+    mp_sqr(t, a);
+    mont_reduce(r, t, P256_N, N0);
+}
+
+/*
+ * r = 1/a * R mod n for a plain scalar 0 < a < n: (aR)^(n-2) in the
+ * Montgomery domain, by a fixed 4-bit window from the top. The exponent is
+ * public, so skipping its zero digits and indexing the table by them reveals
+ * nothing about a.
+ */
+static void sc_inv_mont(limb r[NL], const limb a[NL])
+{
+    limb tab[16][NL], acc[NL];
+
+    sc_mul(tab[1], a, P256_RR_N);
+    for (int i = 2; i < 16; i++)
+        sc_mul(tab[i], tab[i - 1], tab[1]);
+    memcpy(acc, tab[15], sizeof acc); /* the top digit of n - 2 is 0xf */
+    for (int i = 256 / 4 - 2; i >= 0; i--) {
+        unsigned d = (unsigned)(P256_N_MINUS_2[i / (LIMB_BITS / 4)] >> (4 * (i % (LIMB_BITS / 4)))) & 15;
+        for (int k = 0; k < 4; k++)
+            sc_sqr(acc, acc);
+        if (d)
+            sc_mul(acc, acc, tab[d]);
+    }
+    memcpy(r, acc, sizeof acc);
+    dtls_wipe(tab, sizeof tab);
+    dtls_wipe(acc, sizeof acc);
+}
+
+/* 1 if 1 <= k < n, constant time. */
+static limb sc_in_range(const limb k[NL])
+{
+    return lt(k, P256_N) & (is_zero(k) ^ 1);
+}
+
+/* r = a mod n for any a < 2^256 < 2n. */
+static void sc_reduce_once(limb r[NL], const limb a[NL])
+{
+    cond_sub(r, a, 0, P256_N);
+}
+
+/*
+ * The hash as a scalar (SEC1 4.1.3 step 5, RFC 6979 bits2int): its leftmost
+ * 256 bits when longer, its value when shorter; then reduced mod n. The
+ * reduced value in bytes is RFC 6979's bits2octets(h1).
+ */
+static void hash_to_scalar(limb e[NL], const uint8_t *hash, size_t hash_len)
+{
+    uint8_t buf[32];
+    memset(buf, 0, sizeof buf);
+    if (hash_len >= 32)
+        memcpy(buf, hash, 32);
+    else if (hash_len)
+        memcpy(buf + 32 - hash_len, hash, hash_len);
+    from_be(e, buf);
+    sc_reduce_once(e, e);
+}
+
+static limb scalar_bit(const limb k[NL], int i)
+{
+    if (i < 0 || i >= 256) /* public positions only */
+        return 0;
+    return (k[i / LIMB_BITS] >> (i % LIMB_BITS)) & 1;
+}
+
+/* ---- points ------------------------------------------------------------- */
+
+typedef struct {
+    fe x, y, z;
+} jac;
+
+typedef struct {
+    fe x, y;
+} aff;
+
+static void jac_set_inf(jac *r)
+{
+    memcpy(r->x, P256_ONE, sizeof(fe));
+    memcpy(r->y, P256_ONE, sizeof(fe));
+    memset(r->z, 0, sizeof(fe));
+}
+
+static void jac_from_aff(jac *r, const aff *a)
+{
+    memcpy(r->x, a->x, sizeof(fe));
+    memcpy(r->y, a->y, sizeof(fe));
+    memcpy(r->z, P256_ONE, sizeof(fe));
+}
+
+static void jac_cmov(jac *r, const jac *a, limb cond)
+{
+    limbs_cmov(r->x, a->x, NL, cond);
+    limbs_cmov(r->y, a->y, NL, cond);
+    limbs_cmov(r->z, a->z, NL, cond);
+}
+
+/*
+ * r = 2a for a = -3, 4M + 4S (the "dbl-2001-b" operation count, arranged to
+ * need fewer additions): with T = 2Y,
+ *   alpha = 3 (X - Z^2)(X + Z^2),  B = X T^2 = 4 X Y^2,
+ *   X3 = alpha^2 - 2B,  Y3 = alpha (B - X3) - T^4 / 2,  Z3 = T Z = 2 Y Z.
+ * Complete for this curve: infinity (Z = 0) gives Z3 = 0, and no finite point
+ * has Y = 0 (that would be a point of order 2; the group order n is odd).
+ * r may alias a.
+ */
+static void jac_dbl(jac *r, const jac *a)
+{
+    fe delta, t, t2, b, alpha, u;
+
+    fe_sqr(delta, a->z);
+    fe_add(t, a->y, a->y);
+    fe_sqr(t2, t);
+    fe_mul(b, a->x, t2);
+    fe_sub(u, a->x, delta);
+    fe_add(alpha, a->x, delta);
+    fe_mul(alpha, alpha, u);
+    fe_add(u, alpha, alpha);
+    fe_add(alpha, u, alpha);
+    fe_mul(r->z, t, a->z);
+    fe_sqr(u, alpha);
+    fe_sub(u, u, b);
+    fe_sub(r->x, u, b);
+    fe_sub(u, b, r->x);
+    fe_mul(u, alpha, u);
+    fe_sqr(t2, t2);
+    fe_half(t2, t2);
+    fe_sub(r->y, u, t2);
+}
+
+/*
+ * r = a + b for finite a != +-b ("add-1998-cmo-2", 12M + 4S):
+ *   U1 = X1 Z2^2, U2 = X2 Z1^2, S1 = Y1 Z2^3, S2 = Y2 Z1^3, H = U2 - U1, R = S2 - S1
+ *   X3 = R^2 - H^3 - 2 U1 H^2, Y3 = R (U1 H^2 - X3) - S1 H^3, Z3 = Z1 Z2 H.
+ * H = 0 means the inputs have the same x: then R = 0 means a == b (the result
+ * is garbage) and R != 0 means a == -b (Z3 = 0, infinity: correct). Nothing
+ * here handles an input at infinity; the wrappers below do. *hr gets 1 when
+ * H = 0 and R = 0 (computed only when hr is not NULL). r may alias a or b.
+ */
+static void jac_add_core(jac *r, const jac *a, const jac *b, limb *hr)
+{
+    fe z1z1, z2z2, u1, u2, s1, s2, h, rr, t;
+
+    fe_sqr(z1z1, a->z);
+    fe_sqr(z2z2, b->z);
+    fe_mul(u1, a->x, z2z2);
+    fe_mul(u2, b->x, z1z1);
+    fe_mul(s1, a->y, b->z);
+    fe_mul(s1, s1, z2z2);
+    fe_mul(s2, b->y, a->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, u1);
+    fe_sub(rr, s2, s1);
+    if (hr)
+        *hr = is_zero(h) & is_zero(rr);
+    fe_mul(t, a->z, b->z);
+    fe_mul(r->z, t, h);
+    fe_sqr(z1z1, h);       /* H^2 */
+    fe_mul(z2z2, z1z1, h); /* H^3 */
+    fe_mul(u1, u1, z1z1);  /* U1 H^2 */
+    fe_sqr(t, rr);
+    fe_sub(t, t, z2z2);
+    fe_sub(t, t, u1);
+    fe_sub(r->x, t, u1);
+    fe_sub(t, u1, r->x);
+    fe_mul(t, rr, t);
+    fe_mul(s1, s1, z2z2);
+    fe_sub(r->y, t, s1);
+}
+
+/*
+ * r = a + b with b affine (Z2 = 1, "madd", 8M + 3S): the same formulas with
+ * U1 = X1, S1 = Y1. Same exceptional cases as jac_add_core; a must be finite.
+ */
+static void jac_add_aff_core(jac *r, const jac *a, const aff *b, limb *hr)
+{
+    fe z1z1, u2, s2, h, rr, hh, hhh, v, t;
+
+    fe_sqr(z1z1, a->z);
+    fe_mul(u2, b->x, z1z1);
+    fe_mul(s2, b->y, a->z);
+    fe_mul(s2, s2, z1z1);
+    fe_sub(h, u2, a->x);
+    fe_sub(rr, s2, a->y);
+    if (hr)
+        *hr = is_zero(h) & is_zero(rr);
+    fe_sqr(hh, h);
+    fe_mul(hhh, hh, h);
+    fe_mul(v, a->x, hh);
+    fe_mul(t, a->y, hhh); /* Y1 H^3, before r->y may overwrite a->y */
+    fe_mul(r->z, a->z, h);
+    fe_sqr(s2, rr);
+    fe_sub(s2, s2, hhh);
+    fe_sub(s2, s2, v);
+    fe_sub(r->x, s2, v);
+    fe_sub(v, v, r->x);
+    fe_mul(v, rr, v);
+    fe_sub(r->y, v, t);
+}
+
+/* Constant-time a + b; either may be infinity; a != b when both are finite. */
+static void jac_add_ct(jac *r, const jac *a, const jac *b)
+{
+    jac t;
+    limb ainf = is_zero(a->z), binf = is_zero(b->z);
+    jac_add_core(&t, a, b, NULL);
+    jac_cmov(&t, b, ainf);
+    jac_cmov(&t, a, binf);
+    *r = t;
+}
+
+/* Constant-time a + b for any a, b: jac_add_ct plus a doubling selected by mask when a == b. */
+static void jac_add_ct_full(jac *r, const jac *a, const jac *b)
+{
+    jac t, d;
+    limb same, ainf = is_zero(a->z), binf = is_zero(b->z);
+    jac_add_core(&t, a, b, &same);
+    jac_dbl(&d, a);
+    jac_cmov(&t, &d, same);
+    jac_cmov(&t, b, ainf);
+    jac_cmov(&t, a, binf);
+    *r = t;
+    dtls_wipe(&d, sizeof d);
+}
+
+/* Constant-time a + b, b affine (finite); a may be infinity; a != b. */
+static void jac_add_aff_ct(jac *r, const jac *a, const aff *b)
+{
+    jac t, bj;
+    limb ainf = is_zero(a->z);
+    jac_add_aff_core(&t, a, b, NULL);
+    jac_from_aff(&bj, b);
+    jac_cmov(&t, &bj, ainf);
+    *r = t;
+}
+
+/* Variable-time a + b for public points: every case handled by branching. */
+static void jac_add_vt(jac *r, const jac *a, const jac *b)
+{
+    jac t;
+    limb same;
+    if (is_zero(a->z)) {
+        *r = *b;
+        return;
+    }
+    if (is_zero(b->z)) {
+        *r = *a;
+        return;
+    }
+    jac_add_core(&t, a, b, &same);
+    if (same)
+        jac_dbl(r, a);
+    else
+        *r = t;
+}
+
+static void jac_add_aff_vt(jac *r, const jac *a, const aff *b)
+{
+    jac t;
+    limb same;
+    if (is_zero(a->z)) {
+        jac_from_aff(r, b);
+        return;
+    }
+    jac_add_aff_core(&t, a, b, &same);
+    if (same)
+        jac_dbl(r, a);
+    else
+        *r = t;
+}
+
+/* Affine x (and y when y != NULL), plain big-endian bytes, of a finite point. */
+static void jac_to_bytes(uint8_t x[32], uint8_t y[32], const jac *a)
+{
+    fe zi, zi2, t;
+    fe_inv(zi, a->z);
+    fe_sqr(zi2, zi);
+    fe_mul(t, a->x, zi2);
+    fe_from_mont(t, t);
+    to_be(x, t);
+    if (y) {
+        fe_mul(zi2, zi2, zi);
+        fe_mul(t, a->y, zi2);
+        fe_from_mont(t, t);
+        to_be(y, t);
+    }
+    dtls_wipe(zi, sizeof zi);
+    dtls_wipe(zi2, sizeof zi2);
+    dtls_wipe(t, sizeof t);
+}
+
+/*
+ * Decode and validate an uncompressed SEC1 point: 65 bytes, 0x04 || X || Y,
+ * X, Y < p, y^2 = x^3 - 3x + b. Compressed points (0x02/0x03), the single
+ * byte 0x00 for infinity, and everything else are rejected. Public data.
+ */
+static int aff_decode(aff *q, const uint8_t *in, size_t len)
+{
+    fe lhs, rhs, t;
+    if (in == NULL || len != 65 || in[0] != 0x04)
+        return -1;
+    from_be(q->x, in + 1);
+    from_be(q->y, in + 33);
+    if (!lt(q->x, P256_P) || !lt(q->y, P256_P))
+        return -1;
+    fe_to_mont(q->x, q->x);
+    fe_to_mont(q->y, q->y);
+    fe_sqr(lhs, q->y);
+    fe_sqr(t, q->x);
+    fe_mul(rhs, t, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_add(rhs, rhs, P256_B);
+    return limbs_equal_vt(lhs, rhs) ? 0 : -1;
+}
+
+static void aff_encode(uint8_t out[65], const jac *a)
+{
+    out[0] = 0x04;
+    jac_to_bytes(out + 1, out + 33, a);
+}
+
+/* ---- constant-time scalar multiplications ------------------------------ */
+
+#define WIN 5                               /* signed window width of mul_ct */
+#define WINDOWS ((256 + WIN - 1) / WIN + 1) /* 52: the top one takes the last carry */
+
+/* r = tab[idx] for idx in 0..2^(WIN-1), reading every entry. */
+static void jac_select(jac *r, const jac tab[(1 << (WIN - 1)) + 1], limb idx)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i <= 1 << (WIN - 1); i++) {
+        limb m = 0 - ct_eq((limb)i, idx);
+        UNROLL
+        for (int j = 0; j < NL; j++) {
+            r->x[j] |= tab[i].x[j] & m;
+            r->y[j] |= tab[i].y[j] & m;
+            r->z[j] |= tab[i].z[j] & m;
+        }
+    }
+}
+
+/*
+ * Signed (Booth) digit i of k, in -16 .. 16: with b_j the bits of k (b_-1 = 0,
+ * b_j = 0 for j >= 256), d_i = b_{5i-1} + b_{5i} + 2 b_{5i+1} + 4 b_{5i+2}
+ * + 8 b_{5i+3} - 16 b_{5i+4}. The sum telescopes: sum_i d_i 2^(5i) = k.
+ * Returns |d_i|; *neg = 1 when d_i < 0. Constant time.
+ */
+static limb booth_digit(const limb k[NL], int i, limb *neg)
+{
+    limb w = 0, v, mask;
+    for (int j = 0; j < WIN + 1; j++)
+        w |= scalar_bit(k, WIN * i - 1 + j) << j;
+    v = (w & 1) + (w >> 1); /* d_i + 32 b_{5i+4}, in 0 .. 32 */
+    *neg = w >> WIN;        /* b_{5i+4}: d_i = v - 32 <= 0 */
+    mask = 0 - *neg;
+    return ((32 - v) & mask) | (v & ~mask);
+}
+
+/*
+ * r = k * p for a finite point p and a secret 1 <= k < n: 52 signed 5-bit
+ * windows from the top, table tab[i] = i * p for i = 0 .. 16 (tab[0] =
+ * infinity), negated by mask for negative digits.
+ *
+ * No exceptional addition before the last window. With K_i = sum_{j>=i} d_j
+ * 2^(5(j-i)) = floor(k / 2^(5i)) + b_{5i-1}, step i adds A = 32 K_{i+1} p and
+ * D = d_i p. For i >= 1, 0 <= 32 K_{i+1} <= K_i + 16 <= k/32 + 17 < n - 16.
+ * The doubling case A == D needs 32 K_{i+1} = d_i mod n: for d_i >= 0 both
+ * sides are in [0, n), so 32 K_{i+1} = d_i <= 16, forcing both to zero (both
+ * inputs at infinity, which the masked copies handle); for d_i < 0 it needs
+ * 32 K_{i+1} = n + d_i >= n - 16, out of range. A == -D means K_i = 0 mod n,
+ * and 0 <= K_i < n, so K_i = 0: the formulas return infinity, correctly.
+ * The last window (i = 0) lacks the margin: 32 K_1 can reach n + 15, and
+ * A == D then needs k = n - 2m with d_0 = -m for some m in 1..16. For this n
+ * (n = 17 mod 32) that happens only for m = 17, so never, but rather than
+ * rest on the low bits of n the last window uses jac_add_ct_full (one extra
+ * doubling). Building the table adds (i-1) p + p for odd i >= 3, never equal
+ * points.
+ *
+ * Stack: the table is 17 points (1.6 KB with 64-bit limbs).
+ */
+static void mul_ct(jac *r, const jac *p, const limb k[NL])
+{
+    jac tab[(1 << (WIN - 1)) + 1], acc, sel;
+    fe ny;
+
+    jac_set_inf(&tab[0]);
+    tab[1] = *p;
+    for (int i = 2; i <= 1 << (WIN - 1); i++) {
+        if (i & 1)
+            jac_add_ct(&tab[i], &tab[i - 1], p);
+        else
+            jac_dbl(&tab[i], &tab[i / 2]);
+    }
+    jac_set_inf(&acc);
+    for (int i = WINDOWS - 1; i >= 0; i--) {
+        limb neg, d = booth_digit(k, i, &neg);
+        if (i != WINDOWS - 1) {
+            for (int j = 0; j < WIN; j++)
+                jac_dbl(&acc, &acc);
+        }
+        jac_select(&sel, tab, d);
+        fe_neg(ny, sel.y);
+        limbs_cmov(sel.y, ny, NL, neg);
+        if (i != 0)
+            jac_add_ct(&acc, &acc, &sel);
+        else
+            jac_add_ct_full(&acc, &acc, &sel);
+    }
+    *r = acc;
+    dtls_wipe(tab, sizeof tab);
+    dtls_wipe(&acc, sizeof acc);
+    dtls_wipe(&sel, sizeof sel);
+    dtls_wipe(ny, sizeof ny);
+}
+
+#define COMB_TEETH 5
+#define COMB_TABLES 2
+#define COMB_SPACING 26 /* COMB_TEETH * COMB_TABLES * COMB_SPACING = 260 >= 256 */
+
+/* r = P256_COMB[m][idx - 1] for idx in 1..31, reading every entry of table m. */
+static void comb_select(aff *r, int m, limb idx)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < (1 << COMB_TEETH) - 1; i++) {
+        limb mask = 0 - ct_eq((limb)(i + 1), idx);
+        UNROLL
+        for (int j = 0; j < NL; j++) {
+            r->x[j] |= P256_COMB[m][i][0][j] & mask;
+            r->y[j] |= P256_COMB[m][i][1][j] & mask;
+        }
+    }
+}
+
+/*
+ * r = k * G for a secret 1 <= k < n with the comb tables: write k in ten
+ * chunks of 26 bits, k = sum_t c_t 2^(26 t). Table m holds, for each 5-bit
+ * idx, T_m(idx) = sum_{i<5} idx_i 2^(26 (5m + i)) G; column j uses
+ * idx_m = sum_i bit_j(c_{5m+i}) 2^i. Then k G = sum_j 2^j (T_0 + T_1)(column j):
+ * 25 doublings and 52 mixed additions.
+ *
+ * No exceptional addition. Let S_j = sum_t floor(c_t / 2^j) 2^(26 t), the
+ * scalar of the accumulator after column j: S_j <= k / 2^j < n, and
+ * S_j = 2 S_{j+1} + T_0 + T_1 (the column's two table scalars). Read every
+ * number here in base 2^26 (ten digits, each < 2^26, so representations are
+ * unique): 2 S_{j+1} has even digits, T_0 has digits 0/1 in places 0-4 and 0
+ * elsewhere, T_1 digits 0/1 in places 5-9, and no sum below carries. Every
+ * operand and partial sum is in [0, S_j], inside [0, n), so equal points mean
+ * equal integers. Adding T_0 to 2 S_{j+1}: equality means even digits equal
+ * to 0/1 digits, so both are 0. Adding T_1 to 2 S_{j+1} + T_0: places 0-4
+ * give 2s + b = 0, places 5-9 give 2s = b, so again both are 0. "Both 0" is
+ * the accumulator at infinity (masked copy of the table point) with idx = 0
+ * (the sum is discarded). Opposite points would need a partial sum = 0 mod n,
+ * i.e. both addends 0: the same case.
+ */
+static void mul_base_ct(jac *r, const limb k[NL])
+{
+    jac acc, t;
+    aff sel;
+
+    jac_set_inf(&acc);
+    for (int j = COMB_SPACING - 1; j >= 0; j--) {
+        if (j != COMB_SPACING - 1)
+            jac_dbl(&acc, &acc);
+        for (int m = 0; m < COMB_TABLES; m++) {
+            limb idx = 0;
+            for (int i = 0; i < COMB_TEETH; i++)
+                idx |= scalar_bit(k, COMB_SPACING * (COMB_TEETH * m + i) + j) << i;
+            comb_select(&sel, m, idx);
+            jac_add_aff_ct(&t, &acc, &sel);
+            jac_cmov(&acc, &t, ct_eq(idx, 0) ^ 1);
+        }
+    }
+    *r = acc;
+    dtls_wipe(&acc, sizeof acc);
+    dtls_wipe(&t, sizeof t);
+    dtls_wipe(&sel, sizeof sel);
+}
+
+/* ---- public API: keys and ECDH ----------------------------------------- */
+
+int dtls_p256_pubkey(uint8_t pub[65], const uint8_t priv[32])
+{
+    limb k[NL];
+    jac r;
+    from_be(k, priv);
+    if (!sc_in_range(k)) {
+        dtls_wipe(k, sizeof k);
+        return -1;
+    }
+    mul_base_ct(&r, k);
+    aff_encode(pub, &r);
+    dtls_wipe(k, sizeof k);
+    dtls_wipe(&r, sizeof r);
+    return 0;
+}
+
+int dtls_p256_ecdh(uint8_t z[32], const uint8_t priv[32], const uint8_t *peer, size_t peer_len)
+{
+    limb k[NL];
+    aff q;
+    jac p, r;
+    int ret = -1;
+
+    if (aff_decode(&q, peer, peer_len) != 0)
+        return -1;
+    from_be(k, priv);
+    if (sc_in_range(k)) {
+        jac_from_aff(&p, &q);
+        mul_ct(&r, &p, k);
+        /* Cannot be infinity (k < n, p of order n); checked all the same. */
+        if (!is_zero(r.z)) {
+            jac_to_bytes(z, NULL, &r);
+            ret = 0;
+        }
+    }
+    dtls_wipe(k, sizeof k);
+    dtls_wipe(&r, sizeof r);
+    return ret;
+}
+
+/* ---- ECDSA signing with RFC 6979 nonces --------------------------------- */
+
+/*
+ * HMAC_DRBG of RFC 6979 3.2 with HMAC-SHA-256 and qlen = hlen = 256, so each
+ * candidate nonce is one HMAC output. `keyed` is HMAC keyed with the current
+ * K, copied for each use (each key serves two MACs), which saves the two pad
+ * compressions per MAC.
+ */
+typedef struct {
+    dtls_hmac_ctx keyed;
+    uint8_t v[32];
+} drbg;
+
+/* K = HMAC_K(V || sep || x || h) (x and h both present or both NULL); V = HMAC_K(V). */
+static void drbg_update(drbg *g, uint8_t sep, const uint8_t x[32], const uint8_t h[32])
+{
+    dtls_hmac_ctx c = g->keyed;
+    uint8_t k[32];
+    dtls_hmac_update(&c, g->v, 32);
+    dtls_hmac_update(&c, &sep, 1);
+    if (x) {
+        dtls_hmac_update(&c, x, 32);
+        dtls_hmac_update(&c, h, 32);
+    }
+    dtls_hmac_final(&c, k);
+    dtls_hmac_init(&g->keyed, &dtls_hash_sha256, k, 32);
+    c = g->keyed;
+    dtls_hmac_update(&c, g->v, 32);
+    dtls_hmac_final(&c, g->v);
+    dtls_wipe(k, sizeof k);
+}
+
+static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32])
+{
+    uint8_t k[32];
+    memset(k, 0x00, sizeof k);
+    memset(g->v, 0x01, sizeof g->v);
+    dtls_hmac_init(&g->keyed, &dtls_hash_sha256, k, 32);
+    drbg_update(g, 0x00, x, h1);
+    drbg_update(g, 0x01, x, h1);
+}
+
+/* T = V = HMAC_K(V): the next candidate. */
+static void drbg_generate(drbg *g, uint8_t out[32])
+{
+    dtls_hmac_ctx c = g->keyed;
+    dtls_hmac_update(&c, g->v, 32);
+    dtls_hmac_final(&c, g->v);
+    memcpy(out, g->v, 32);
+}
+
+int dtls_p256_ecdsa_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t *hash, size_t hash_len)
+{
+    limb d[NL], e[NL], k[NL], kinv[NL], r[NL], s[NL], t[NL];
+    uint8_t h1[32], cand[32], xr[32];
+    drbg g;
+    jac R;
+
+    from_be(d, priv);
+    if (!sc_in_range(d)) {
+        dtls_wipe(d, sizeof d);
+        return -1;
+    }
+    hash_to_scalar(e, hash, hash_len);
+    to_be(h1, e);
+    drbg_init(&g, priv, h1);
+    for (;;) {
+        drbg_generate(&g, cand);
+        from_be(k, cand);
+        /* bits2int(T) is T itself (qlen = 256); retry unless 1 <= k < n. */
+        if (sc_in_range(k)) {
+            mul_base_ct(&R, k);
+            jac_to_bytes(xr, NULL, &R);
+            from_be(r, xr);
+            sc_reduce_once(r, r); /* x < p < 2n */
+            if (!is_zero(r)) {
+                /*
+                 * s = k^-1 (e + r d): kinv = k^-1 R, t = r (dR) / R = r d,
+                 * t + e, then (t + e) (k^-1 R) / R = s. All operands < n.
+                 */
+                sc_inv_mont(kinv, k);
+                sc_mul(t, d, P256_RR_N);
+                sc_mul(t, r, t);
+                mod_add(t, t, e, P256_N);
+                sc_mul(s, t, kinv);
+                if (!is_zero(s))
+                    break;
+            }
+        }
+        drbg_update(&g, 0x00, NULL, NULL);
+    }
+    to_be(sig, r);
+    to_be(sig + 32, s);
+    dtls_wipe(d, sizeof d);
+    dtls_wipe(k, sizeof k);
+    dtls_wipe(kinv, sizeof kinv);
+    dtls_wipe(t, sizeof t);
+    dtls_wipe(s, sizeof s);
+    dtls_wipe(e, sizeof e);
+    dtls_wipe(h1, sizeof h1);
+    dtls_wipe(cand, sizeof cand);
+    dtls_wipe(&g, sizeof g);
+    dtls_wipe(&R, sizeof R);
+    return 0;
+}
+
+/* ---- ECDSA verification (public data, variable time) ------------------- */
+
+#define WNAF_G 6 /* P256_G_ODD holds 1G .. 31G */
+#define WNAF_Q 5 /* 1Q .. 15Q computed per call */
+
+/*
+ * Width-w NAF of k < 2^256: k = sum_i out[i] 2^i with every nonzero digit odd,
+ * |digit| < 2^(w-1), and at least w-1 zeros after each nonzero digit. Scans
+ * from the bottom with a carry c: the rest of the number is (k >> bit) + c.
+ * When that is odd, its low w bits plus c (an odd value < 2^w) become the digit,
+ * made negative (carry 1) when >= 2^(w-1). A carry can only come from a window
+ * whose top bit is < 256, so the final carry lands at index <= 256.
+ */
+static void wnaf(int8_t out[257], const limb k[NL], int w)
+{
+    int bit = 0;
+    limb carry = 0;
+    memset(out, 0, 257);
+    while (bit < 256) {
+        if (scalar_bit(k, bit) == carry) {
+            bit++;
+            continue;
+        }
+        limb word = carry;
+        for (int i = 0; i < w; i++)
+            word += scalar_bit(k, bit + i) << i;
+        carry = (word >> (w - 1)) & 1;
+        out[bit] = (int8_t)((int)word - (int)(carry << w));
+        bit += w;
+    }
+    if (carry)
+        out[256] = 1;
+}
+
+int dtls_p256_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *hash, size_t hash_len,
+                           const uint8_t sig[64])
+{
+    aff q, g;
+    jac qtab[1 << (WNAF_Q - 2)], acc, t;
+    limb r[NL], s[NL], e[NL], w[NL], u1[NL], u2[NL];
+    int8_t n1[257], n2[257];
+    fe rz, z2;
+    int i, started = 0;
+
+    if (aff_decode(&q, pub, pub_len) != 0 || sig == NULL)
+        return -1;
+    from_be(r, sig);
+    from_be(s, sig + 32);
+    if (!sc_in_range(r) || !sc_in_range(s))
+        return -1;
+    hash_to_scalar(e, hash, hash_len);
+    sc_inv_mont(w, s); /* s^-1 R */
+    sc_mul(u1, e, w);  /* e / s */
+    sc_mul(u2, r, w);  /* r / s */
+    wnaf(n1, u1, WNAF_G);
+    wnaf(n2, u2, WNAF_Q);
+
+    /* qtab[i] = (2i + 1) Q. Q has order n, so none of these sums is exceptional. */
+    jac_from_aff(&qtab[0], &q);
+    jac_dbl(&t, &qtab[0]);
+    for (i = 1; i < (1 << (WNAF_Q - 2)); i++)
+        jac_add_vt(&qtab[i], &qtab[i - 1], &t);
+
+    jac_set_inf(&acc);
+    for (i = 256; i >= 0; i--) {
+        if (started)
+            jac_dbl(&acc, &acc);
+        if (n1[i]) {
+            int j = (n1[i] < 0 ? -n1[i] : n1[i]) >> 1;
+            memcpy(g.x, P256_G_ODD[j][0], sizeof(fe));
+            memcpy(g.y, P256_G_ODD[j][1], sizeof(fe));
+            if (n1[i] < 0)
+                fe_neg(g.y, g.y);
+            jac_add_aff_vt(&acc, &acc, &g);
+            started = 1;
+        }
+        if (n2[i]) {
+            int j = (n2[i] < 0 ? -n2[i] : n2[i]) >> 1;
+            t = qtab[j];
+            if (n2[i] < 0)
+                fe_neg(t.y, t.y);
+            jac_add_vt(&acc, &acc, &t);
+            started = 1;
+        }
+    }
+    if (!started || is_zero(acc.z))
+        return -1;
+
+    /*
+     * Accept when x(acc) mod n == r without inverting Z: x = X / Z^2, and
+     * x mod n == r with x < p means x == r or x == r + n (the latter only
+     * possible when r + n < p, i.e. r < p - n).
+     */
+    fe_sqr(z2, acc.z);
+    fe_to_mont(rz, r);
+    fe_mul(rz, rz, z2);
+    if (limbs_equal_vt(rz, acc.x))
+        return 0;
+    if (lt(r, P256_P_MINUS_N)) {
+        fe rn;
+        mod_add(rn, r, P256_N, P256_P); /* r + n < p, no reduction happens */
+        fe_to_mont(rn, rn);
+        fe_mul(rn, rn, z2);
+        if (limbs_equal_vt(rn, acc.x))
+            return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,197 @@
+/*
+ * Private keys for client authentication: PKCS#8 (RFC 5208 / 5958) holding
+ * an EC P-256 key (RFC 5915) or an Ed25519 key (RFC 8410), and the bare
+ * SEC1 ECPrivateKey ("EC PRIVATE KEY").
+ *
+ *   PrivateKeyInfo ::= SEQUENCE { version INTEGER (0 | 1), privateKeyAlgorithm AlgorithmIdentifier,
+ *       privateKey OCTET STRING, attributes [0] IMPLICIT ... OPTIONAL,
+ *       publicKey [1] IMPLICIT BIT STRING OPTIONAL -- version 1 only }
+ *   ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
+ *       parameters [0] EXPLICIT ECParameters OPTIONAL, publicKey [1] EXPLICIT BIT STRING OPTIONAL }
+ *   CurvePrivateKey ::= OCTET STRING   -- the 32-byte Ed25519 seed
+ *
+ * Secret handling: the key bytes are copied only into the output struct;
+ * every error path wipes it; the PEM variant wipes the scratch buffer the
+ * DER went through. The parse branches on the DER structure (public) and
+ * never on secret values; the range check of the P-256 scalar is done by
+ * dtls_p256_pubkey(), which is constant time.
+ */
+#include <string.h>
+
+#include "crypto/curve25519.h"
+#include "crypto/ec.h"
+#include "crypto/util.h"
+#include "x509/oid.h"
+#include "x509/x509_int.h"
+
+/* SEC1 ECPrivateKey for P-256. outer_curve: 1 when PKCS#8 already said P-256. */
+static int parse_sec1(const uint8_t *p, size_t n, int outer_curve, struct dtls_x509_private_key *out)
+{
+    struct der d = { p, n };
+    struct der_tlv seq, priv, t;
+    uint32_t ver;
+    const uint8_t *pub = NULL;
+    size_t pub_len = 0;
+    int curve_known = outer_curve;
+    if (der_expect(&d, DER_SEQUENCE, &seq) != 0 || der_end(&d) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    struct der in = der_inside(&seq);
+    if (der_uint32(&in, &ver) != 0 || ver != 1 || der_expect(&in, DER_OCTET_STRING, &priv) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (der_peek(&in) == DER_CTX_CONS(0)) {
+        const uint8_t *oid;
+        size_t oid_len;
+        if (der_next(&in, &t) != 0)
+            return DTLS_X509_E_BAD_KEY;
+        struct der x = der_inside(&t);
+        if (der_peek(&x) != DER_OID)
+            return DTLS_X509_E_UNSUPPORTED_ALGORITHM;   /* explicit curve parameters */
+        if (der_oid(&x, &oid, &oid_len) != 0 || der_end(&x) != 0)
+            return DTLS_X509_E_BAD_KEY;
+        if (!DER_OID_EQ(oid, oid_len, OID_P256))
+            return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+        curve_known = 1;
+    }
+    if (der_peek(&in) == DER_CTX_CONS(1)) {
+        if (der_next(&in, &t) != 0)
+            return DTLS_X509_E_BAD_KEY;
+        struct der x = der_inside(&t);
+        if (der_bits_octets(&x, &pub, &pub_len) != 0 || der_end(&x) != 0)
+            return DTLS_X509_E_BAD_KEY;
+    }
+    if (der_end(&in) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (!curve_known)
+        return DTLS_X509_E_UNSUPPORTED_ALGORITHM;      /* the curve must be named somewhere */
+    /* RFC 5915: the octet string is ceiling(log2(n)/8) = 32 octets. */
+    if (priv.len != 32)
+        return DTLS_X509_E_BAD_KEY;
+    out->type = DTLS_KEY_P256;
+    memcpy(out->secret, priv.v, 32);
+    if (dtls_p256_pubkey(out->pub, out->secret) != 0)
+        return DTLS_X509_E_BAD_KEY;                  /* 0 or >= n */
+    out->pub_len = 65;
+    if (pub != NULL && (pub_len != 65 || memcmp(pub, out->pub, 65) != 0))
+        return DTLS_X509_E_BAD_KEY;
+    return 0;
+}
+
+static int parse_pkcs8(struct der *in, struct dtls_x509_private_key *out, uint32_t version)
+{
+    struct der_tlv alg, priv, t;
+    const uint8_t *oid, *pub = NULL;
+    size_t oid_len, pub_len = 0;
+    if (der_expect(in, DER_SEQUENCE, &alg) != 0 || der_expect(in, DER_OCTET_STRING, &priv) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (der_peek(in) == DER_CTX_CONS(0) && der_next(in, &t) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (der_peek(in) == DER_CTX(1)) {
+        unsigned unused;
+        if (version != 1 || der_bits(in, DER_CTX(1), &pub, &pub_len, &unused) != 0 || unused != 0)
+            return DTLS_X509_E_BAD_KEY;
+    }
+    if (der_end(in) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    struct der a = der_inside(&alg);
+    if (der_oid(&a, &oid, &oid_len) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (DER_OID_EQ(oid, oid_len, OID_EC_PUBLIC_KEY)) {
+        const uint8_t *curve;
+        size_t curve_len;
+        if (der_peek(&a) != DER_OID)
+            return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+        if (der_oid(&a, &curve, &curve_len) != 0 || der_end(&a) != 0)
+            return DTLS_X509_E_BAD_KEY;
+        if (!DER_OID_EQ(curve, curve_len, OID_P256))
+            return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+        int rc = parse_sec1(priv.v, priv.len, 1, out);
+        if (rc == 0 && pub != NULL && (pub_len != 65 || memcmp(pub, out->pub, 65) != 0))
+            rc = DTLS_X509_E_BAD_KEY;
+        return rc;
+    }
+    if (DER_OID_EQ(oid, oid_len, OID_ED25519)) {
+        struct der k = { priv.v, priv.len };
+        struct der_tlv seed;
+        if (der_end(&a) != 0 || der_expect(&k, DER_OCTET_STRING, &seed) != 0 || der_end(&k) != 0 || seed.len != 32)
+            return DTLS_X509_E_BAD_KEY;
+        out->type = DTLS_KEY_ED25519;
+        memcpy(out->secret, seed.v, 32);
+        dtls_ed25519_pubkey(out->pub, out->secret);
+        out->pub_len = 32;
+        if (pub != NULL && (pub_len != 32 || memcmp(pub, out->pub, 32) != 0))
+            return DTLS_X509_E_BAD_KEY;
+        return 0;
+    }
+    return DTLS_X509_E_UNSUPPORTED_ALGORITHM;          /* RSA, P-384, X25519, ... */
+}
+
+int dtls_x509_private_key_from_der(const uint8_t *der, size_t der_len, struct dtls_x509_private_key *out)
+{
+    struct der d = { der, der_len };
+    struct der_tlv seq;
+    uint32_t ver;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (der == NULL || der_expect(&d, DER_SEQUENCE, &seq) != 0 || der_end(&d) != 0) {
+        rc = DTLS_X509_E_BAD_KEY;
+    } else {
+        struct der in = der_inside(&seq);
+        if (der_uint32(&in, &ver) != 0)
+            rc = DTLS_X509_E_BAD_KEY;
+        else if (der_peek(&in) == DER_SEQUENCE)
+            rc = ver <= 1 ? parse_pkcs8(&in, out, ver) : DTLS_X509_E_BAD_KEY;
+        else
+            rc = parse_sec1(der, der_len, 0, out);
+    }
+    if (rc != 0)
+        dtls_x509_private_key_wipe(out);
+    return rc;
+}
+
+int dtls_x509_private_key_from_pem(const char *pem, size_t pem_len, uint8_t *scratch, size_t scratch_len,
+                                   struct dtls_x509_private_key *out)
+{
+    size_t pos = 0;
+    struct dtls_pem_block blk;
+    int rc = DTLS_X509_E_BAD_PEM;
+    memset(out, 0, sizeof *out);
+    if (pem == NULL || scratch == NULL)
+        return DTLS_X509_E_INVALID_ARGUMENT;
+    for (;;) {
+        int r = dtls_pem_next(pem, pem_len, &pos, scratch, scratch_len, &blk);
+        int is_key = (blk.label_len == 11 && memcmp(blk.label, "PRIVATE KEY", 11) == 0) ||
+                     (blk.label_len == 14 && memcmp(blk.label, "EC PRIVATE KEY", 14) == 0);
+        if (r == DTLS_X509_E_BUFFER_TOO_SMALL && !is_key)
+            continue;                                  /* e.g. a certificate in the same file */
+        if (r <= 0) {
+            if (r < 0)
+                rc = r;
+            break;
+        }
+        if (is_key) {
+            rc = dtls_x509_private_key_from_der(blk.der, blk.der_len, out);
+            break;
+        }
+        if ((blk.label_len == 21 && memcmp(blk.label, "ENCRYPTED PRIVATE KEY", 21) == 0) ||
+            (blk.label_len == 15 && memcmp(blk.label, "RSA PRIVATE KEY", 15) == 0)) {
+            rc = DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+            break;
+        }
+    }
+    dtls_wipe(scratch, scratch_len);
+    if (rc != 0)
+        dtls_x509_private_key_wipe(out);
+    return rc;
+}
+
+int dtls_x509_private_key_matches(const struct dtls_x509_private_key *k, const struct dtls_pubkey_ref *pub)
+{
+    if (k->type == DTLS_KEY_NONE || pub->type != k->type || pub->a_len != k->pub_len)
+        return -1;
+    return memcmp(pub->a, k->pub, k->pub_len) == 0 ? 0 : -1;
+}
+
+void dtls_x509_private_key_wipe(struct dtls_x509_private_key *k)
+{
+    dtls_wipe(k, sizeof *k);
+}
