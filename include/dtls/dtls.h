@@ -139,6 +139,7 @@ const char *dtls_alert_name(int desc);
 
 #define DTLS_SIG_RSA_PKCS1_SHA256 0x0401
 #define DTLS_SIG_RSA_PKCS1_SHA384 0x0501
+#define DTLS_SIG_RSA_PKCS1_SHA512 0x0601   /* certificate signatures only */
 #define DTLS_SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define DTLS_SIG_ECDSA_SECP384R1_SHA384 0x0503
 #define DTLS_SIG_RSA_PSS_RSAE_SHA256 0x0804

@@ -23,6 +23,7 @@ static const struct code_name groups[] = {
 static const struct code_name schemes[] = {
     { DTLS_SIG_RSA_PKCS1_SHA256, "rsa_pkcs1_sha256" },
     { DTLS_SIG_RSA_PKCS1_SHA384, "rsa_pkcs1_sha384" },
+    { DTLS_SIG_RSA_PKCS1_SHA512, "rsa_pkcs1_sha512" },
     { DTLS_SIG_ECDSA_SECP256R1_SHA256, "ecdsa_secp256r1_sha256" },
     { DTLS_SIG_ECDSA_SECP384R1_SHA384, "ecdsa_secp384r1_sha384" },
     { DTLS_SIG_RSA_PSS_RSAE_SHA256, "rsa_pss_rsae_sha256" },

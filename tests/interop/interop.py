@@ -18,19 +18,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, proc, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Server:
     """A server process on 127.0.0.1:port; kill on exit."""
 
@@ -200,7 +187,7 @@ def keyupdate_case():
     if ARGS.filter and ARGS.filter not in name:
         return
     port = free_port()
-    srv = s_server(port, stdin=subprocess.PIPE, extra=["-quiet"])
+    srv = s_server(port, stdin=subprocess.PIPE)
     cli = subprocess.Popen([ARGS.client, "--cacert", pki("p256", "ca.pem"), "localhost", str(port)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
@@ -266,9 +253,14 @@ def tshark_case():
     cap, keys = os.path.join(tmp, "c.pcapng"), os.path.join(tmp, "keys.txt")
     port = free_port()
     srv = s_server(port)
-    ts = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", "tcp port %d" % port, "-w", cap],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # "any", not "lo": on some kernels a capture on lo sees nothing while "any" does.
+    errlog = os.path.join(tmp, "tshark.err")
+    ts = subprocess.Popen(["tshark", "-q", "-i", "any", "-f", "tcp port %d" % port, "-w", cap],
+                          stdout=subprocess.DEVNULL, stderr=open(errlog, "w"))
+    end = time.time() + 15
+    while time.time() < end and "Capture started" not in open(errlog).read():
+        time.sleep(0.1)
+    time.sleep(0.5)
     rc, events, err = probe(port, "--keylog", keys)
     time.sleep(0.5)
     ts.send_signal(signal.SIGINT)
@@ -278,7 +270,8 @@ def tshark_case():
                           "tls.handshake.type == 8 || tls.handshake.type == 11", "-T", "fields",
                           "-e", "tls.handshake.type"], capture_output=True, text=True)
     ok = rc == 0 and "8" in out.stdout
-    record(name, ok, "probe rc %d; tshark found %r; %s" % (rc, out.stdout.strip(), out.stderr.strip()[-200:]))
+    record(name, ok, "probe rc %d; tshark found %r; %s; %s" % (rc, out.stdout.strip(), out.stderr.strip()[-200:],
+                                                                open(errlog).read()[-200:]))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
