@@ -43,8 +43,10 @@
  * before returning; the short-lived temporaries inside single field
  * operations are not (they are overwritten by the next operation's).
  *
- * Stack. About 1.8 KB for ECDH (a table of 17 Jacobian points) and 2 KB for
- * signing (HMAC contexts plus the comb accumulator), with either limb size.
+ * Stack (deepest path, measured with -fstack-usage for Cortex-M4 -Os): about
+ * 2.8 KB for ECDH (a table of 17 Jacobian points), 2.6 KB for verify, 2.3 KB
+ * for signing (HMAC contexts, the comb, the inversion table). x86-64 -O2
+ * frames are up to 1.5x larger (unrolled code).
  */
 #include "crypto/ec.h"
 #include "crypto/hmac.h"

@@ -17,6 +17,8 @@
  * Verification computes u1 G + u2 Q by an interleaved wNAF (width 6 over a
  * constant table of odd multiples of G, width 5 over odd multiples of Q built
  * per call) and compares x mod n with r without inverting Z.
+ * Stack: about 3.8 KB on Cortex-M4 -Os (the Q table, the two wNAFs and the
+ * inversion table mod n).
  */
 #include "crypto/ec.h"
 #include "crypto/util.h"
