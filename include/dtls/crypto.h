@@ -74,7 +74,7 @@ typedef struct {
 typedef union {
     dtls_aes_gcm_ctx gcm;
     dtls_chachapoly_ctx chacha;
-    uint8_t opaque[512];   /* room for a provider's own key state */
+    uint64_t handle[4];    /* a provider's own key state: e.g. a key slot in an accelerator */
 } dtls_aead_ctx;
 
 /* In place, 12-byte nonce, 16-byte tag. open returns 0, or -1 (bad tag; data zeroed). */
