@@ -763,17 +763,21 @@ static int stage_begin(struct dtls_client *c, size_t len)
     return DTLS_OK;
 }
 
+/* The signature is written straight into the reserved end of tx (no 512-byte buffer on
+ * the stack), then the message header is put in front of it. */
+#define CV_SIG_MAX 512
 static int stage_certificate_verify(struct dtls_client *c)
 {
     const struct dtls_config *cfg = c->cfg;
     uint16_t scheme = c->client_scheme;
     const struct dtls_hash *h = scheme_hash(c, scheme);
-    uint8_t content[146], d[DTLS_HASH_MAX_DIGEST], sig[512], *p;
+    uint8_t content[146], d[DTLS_HASH_MAX_DIGEST], *sig, *p;
     const uint8_t *msg = content;
-    size_t clen, mlen, slen = sizeof sig, n = 0;
+    size_t clen, mlen, slen = CV_SIG_MAX, n = 0;
     dtls_hash_ctx t;
 
-    TRY(stage_begin(c, 8 + sizeof sig)); /* before signing: sign() runs once */
+    TRY(stage_begin(c, 8 + CV_SIG_MAX)); /* before signing: sign() runs once */
+    sig = c->tx + c->tx_cap - CV_SIG_MAX;
     clen = cv_content(c, cv_client, content);
     mlen = clen;
     if (h) {
@@ -783,18 +787,24 @@ static int stage_certificate_verify(struct dtls_client *c)
         msg = d;
         mlen = h->digest_len;
     }
-    if (cfg->sign(cfg->ctx, scheme, msg, mlen, sig, &slen) != 0 || slen == 0 || slen > sizeof sig)
+    if (cfg->sign(cfg->ctx, scheme, msg, mlen, sig, &slen) != 0 || slen == 0 || slen > CV_SIG_MAX)
         return dtls_tls_fail(c, DTLS_E_SIGN);
     if (scheme == DTLS_SIG_ECDSA_SECP256R1_SHA256)
         n = 32;
     else if (scheme == DTLS_SIG_ECDSA_SECP384R1_SHA384)
         n = 48;
     if (n) {
-        uint8_t rs[96];
+        /* r || s becomes DER (at most 2n + 9 bytes), at the end of tx */
+        uint8_t rs[96], der[2 * 48 + 9];
         REQUIRE(slen == 2 * n, DTLS_E_SIGN);
         memcpy(rs, sig, slen);
-        slen = dtls_ecdsa_rs_to_der(sig, sizeof sig, rs, n);
+        slen = dtls_ecdsa_rs_to_der(der, sizeof der, rs, n);
         REQUIRE(slen > 0, DTLS_E_SIGN);
+        sig = c->tx + c->tx_cap - slen;
+        memcpy(sig, der, slen);
+    } else if (slen < CV_SIG_MAX) {
+        memmove(c->tx + c->tx_cap - slen, sig, slen);
+        sig = c->tx + c->tx_cap - slen;
     }
     c->stage_off = c->tx_cap - (8 + slen);
     p = c->tx + c->stage_off;
@@ -806,7 +816,6 @@ static int stage_certificate_verify(struct dtls_client *c)
     p[5] = (uint8_t)scheme;
     p[6] = (uint8_t)(slen >> 8);
     p[7] = (uint8_t)slen;
-    memcpy(p + 8, sig, slen);
     return DTLS_OK;
 }
 

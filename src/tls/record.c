@@ -63,7 +63,8 @@ int dtls_tls_fail_alert(struct dtls_client *c, int err, int alert)
     if (c->error)
         return c->error;
     c->error = err;
-    if (alert >= 0 && c->io_write)
+    /* (nothing is said to a peer we have not spoken to yet) */
+    if (alert >= 0 && c->io_write && c->state != ST_START)
         c->alert_out = (uint16_t)(0x100 | alert);
     /* Nothing received is looked at again; the secrets are no longer needed (the write
        keys stay until the alert is out). */

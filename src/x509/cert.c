@@ -10,10 +10,11 @@
  *     extensions [3] EXPLICIT SEQUENCE SIZE (1..MAX) OF Extension OPTIONAL }
  *
  * Every element is read through the strict DER cursor (der.h), so a malformed
- * encoding anywhere is bad_certificate. Two deliberate leniencies, both about
- * DEFAULT values, because CAs in the wild emit them and they are harmless:
- * an explicitly encoded `critical FALSE` in an Extension and an explicit
- * `cA FALSE` in basicConstraints are accepted.
+ * encoding anywhere is bad_certificate. Three deliberate leniencies, because
+ * CAs in the wild emit them and they are harmless: an explicitly encoded
+ * `critical FALSE` in an Extension and an explicit `cA FALSE` in
+ * basicConstraints (DEFAULT values, which DER omits), and trailing zero bits
+ * in the keyUsage BIT STRING (seen in roots of the Mozilla bundle).
  */
 #include <string.h>
 
@@ -412,11 +413,13 @@ static int parse_extension_value(struct dtls_x509_cert *c, const uint8_t *oid, s
         unsigned unused;
         if (der_bits(&d, DER_BIT_STRING, &b, &n, &unused) != 0 || der_end(&d) != 0)
             return -1;
-        /* Named bit list: at least one bit set, no trailing zero bits (DER), 9 bits defined. */
-        if (n == 0 || n > 2 || !((b[n - 1] >> unused) & 1))
+        /* Named bit list; 9 bits defined. DER forbids trailing zero bits
+         * (03 03 07 06 00 should be 03 02 01 06) but roots in the Mozilla
+         * bundle carry them, so they are tolerated: the bits are what count. */
+        if (n == 0 || n > 4)
             return -1;
         unsigned ku = 0;
-        for (unsigned i = 0; i < 8 * n; i++)
+        for (unsigned i = 0; i < 8 * n && i < 9; i++)
             if (b[i / 8] & (0x80u >> (i % 8)))
                 ku |= 1u << i;
         c->flags |= DTLS_X509_CERT_HAS_KU;
@@ -646,35 +649,44 @@ int x509_ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
     return 1;
 }
 
-int x509_key_copy(struct dtls_x509_key *dst, const struct dtls_pubkey_ref *src)
+int x509_key_check(const struct dtls_pubkey_ref *k)
 {
-    memset(dst, 0, sizeof *dst);
-    switch (src->type) {
+    switch (k->type) {
     case DTLS_KEY_RSA:
     case DTLS_KEY_RSA_PSS: {
-        /* The parser guarantees n[0] != 0, so bits = 8 * len - leading zero bits of n[0]. */
-        size_t bits = 8 * src->a_len;
-        for (uint8_t top = src->a[0]; !(top & 0x80); top = (uint8_t)(top << 1))
+        /* The parser guarantees a[0] != 0, so bits = 8 * len - leading zero bits of a[0]. */
+        size_t bits = 8 * k->a_len;
+        for (uint8_t top = k->a[0]; !(top & 0x80); top = (uint8_t)(top << 1))
             bits--;
         if (bits < 2048)
             return DTLS_X509_E_WEAK_KEY;
-        if (bits > DTLS_X509_MAX_RSA_BITS || src->b_len > sizeof dst->e)
+        if (bits > DTLS_X509_MAX_RSA_BITS || k->b_len > 4)
             return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
-        memcpy(dst->e, src->b, src->b_len);
-        dst->e_len = (uint8_t)src->b_len;
-        break;
+        return 0;
     }
     case DTLS_KEY_P256:
+        return k->a_len == 65 ? 0 : DTLS_X509_E_UNSUPPORTED_ALGORITHM;
     case DTLS_KEY_P384:
+        return k->a_len == 97 ? 0 : DTLS_X509_E_UNSUPPORTED_ALGORITHM;
     case DTLS_KEY_ED25519:
-        break;
+        return k->a_len == 32 ? 0 : DTLS_X509_E_UNSUPPORTED_ALGORITHM;
     default:
         return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
     }
-    if (src->a_len > sizeof dst->k)
-        return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+}
+
+int x509_key_copy(struct dtls_x509_key *dst, const struct dtls_pubkey_ref *src)
+{
+    memset(dst, 0, sizeof *dst);
+    int rc = x509_key_check(src);
+    if (rc != 0)
+        return rc;
+    /* a_len <= DTLS_X509_MAX_RSA_BITS / 8 or 97, both <= sizeof dst->k; b_len <= 4 */
     memcpy(dst->k, src->a, src->a_len);
     dst->len = (uint16_t)src->a_len;
+    if (src->b_len)
+        memcpy(dst->e, src->b, src->b_len);
+    dst->e_len = (uint8_t)src->b_len;
     dst->type = (uint8_t)src->type;
     return 0;
 }

@@ -134,8 +134,7 @@ static struct dtls_pubkey_ref key_ref(const struct dtls_x509_key *k)
 /* Is the key usable as a signer (or TLS leaf) key? 0, weak_key, unsupported_algorithm. */
 static int key_usable(const struct dtls_pubkey_ref *k)
 {
-    struct dtls_x509_key tmp;
-    return x509_key_copy(&tmp, k);
+    return x509_key_check(k);
 }
 
 /* Fill a link from a parsed certificate: names, SPKI hash, and what its
@@ -177,15 +176,33 @@ static void link_from_cert(struct dtls_x509_link *L, const struct dtls_x509_cert
     }
 }
 
+/* Verify a certificate's signature with key while its DER is still in memory. */
+static int verify_cert(const struct dtls_x509_validator *v, const struct dtls_x509_cert *c,
+                       const struct dtls_pubkey_ref *key)
+{
+    if (c->sig_alg == DTLS_X509_SIG_ED25519)
+        return verify_sig(v->crypto, c->sig_alg, c->sig_hash, 0, c->sig, c->sig_len, c->tbs, c->tbs_len, key);
+    int rc = sig_usable(c->sig_alg, c->sig_hash);
+    if (rc)
+        return rc;
+    const struct dtls_hash *h = hash_of(c->sig_hash);
+    uint8_t digest[DTLS_HASH_MAX_DIGEST];
+    dtls_hash_ctx hc;
+    h->init(&hc);
+    h->update(&hc, c->tbs, c->tbs_len);
+    h->final(&hc, digest);
+    return verify_sig(v->crypto, c->sig_alg, c->sig_hash, c->pss_salt, c->sig, c->sig_len, digest, h->digest_len,
+                      key);
+}
+
 /* Verify the link's signature with key. c, when given, is the link's own
- * certificate (still in memory): its TBS is used directly, so a large
- * Ed25519-signed TBS that did not fit the link can still be checked. */
+ * certificate, still in memory: it is used directly (so, for one, a large
+ * Ed25519-signed TBS that did not fit the link can still be checked). */
 static int verify_link(const struct dtls_x509_validator *v, const struct dtls_x509_link *L,
                        const struct dtls_x509_cert *c, const struct dtls_pubkey_ref *key)
 {
-    if (c != NULL && c->sig_alg == DTLS_X509_SIG_ED25519 && L->verr == DTLS_X509_E_TOO_LARGE)
-        return verify_sig(v->crypto, c->sig_alg, c->sig_hash, c->pss_salt, c->sig, c->sig_len, c->tbs, c->tbs_len,
-                          key);
+    if (c != NULL)
+        return verify_cert(v, c, key);
     if (L->verr)
         return L->verr;
     return verify_sig(v->crypto, L->sig_alg, L->sig_hash, L->pss_salt, L->blob, L->sig_len, L->blob + L->sig_len,
@@ -266,18 +283,19 @@ static int key_equal(const struct dtls_x509_key *a, const struct dtls_pubkey_ref
 }
 
 /*
- * Can an anchor finish the path above link L (whose certificate sits at
- * index depth - 1, with n_below CAs below and including it)? Returns 1 when
+ * Can an anchor finish the path above a certificate (link L, or c itself
+ * while its DER is in memory) with the given issuer Name hash, sitting at
+ * index depth - 1 with n_below CAs below and including it? Returns 1 when
  * it does, 0 when not (soft errors noted), or a fatal error (< 0).
  */
-static int try_anchors(struct dtls_x509_validator *v, const struct dtls_x509_link *L, const struct dtls_x509_cert *c,
-                       unsigned depth, unsigned n_below)
+static int try_anchors(struct dtls_x509_validator *v, const uint8_t issuer[32], const struct dtls_x509_link *L,
+                       const struct dtls_x509_cert *c, unsigned depth, unsigned n_below)
 {
     if (v->anchors == NULL)
         return 0;
     for (size_t i = 0; i < v->anchors->count; i++) {
         const struct dtls_x509_anchor *a = &v->anchors->list[i];
-        if (memcmp(a->subject_hash, L->issuer, 32) != 0)
+        if (memcmp(a->subject_hash, issuer, 32) != 0)
             continue;
         if (!(a->flags & DTLS_X509_ANCHOR_CA)) {
             soft(v, DTLS_X509_E_NOT_A_CA, depth);
@@ -302,7 +320,7 @@ static int try_anchors(struct dtls_x509_validator *v, const struct dtls_x509_lin
 static int climb(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
 {
     for (;;) {
-        int rc = try_anchors(v, &v->tip, c, v->depth, v->n_below);
+        int rc = try_anchors(v, v->tip.issuer, &v->tip, c, v->depth, v->n_below);
         if (rc < 0)
             return rc;
         if (rc == 1) {
@@ -311,6 +329,7 @@ static int climb(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
         }
         c = NULL;
         struct dtls_x509_pending *next = NULL;
+#if DTLS_X509_MAX_PENDING > 0
         for (size_t i = 0; i < DTLS_X509_MAX_PENDING && next == NULL; i++) {
             struct dtls_x509_pending *p = &v->pending[i];
             if (!p->used || memcmp(p->link.subject, v->tip.issuer, 32) != 0)
@@ -334,6 +353,7 @@ static int climb(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
                 return fail(v, rc, v->depth);
             next = p;
         }
+#endif
         if (next == NULL)
             return 0;
         v->tip = next->link;
@@ -404,6 +424,7 @@ static int add_leaf(struct dtls_x509_validator *v, const struct dtls_x509_cert *
 /* A CA certificate that does not fit yet: keep what joining will need. */
 static void park(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
 {
+#if DTLS_X509_MAX_PENDING > 0
     for (size_t i = 0; i < DTLS_X509_MAX_PENDING; i++) {
         struct dtls_x509_pending *p = &v->pending[i];
         if (p->used)
@@ -418,7 +439,11 @@ static void park(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
         p->used = 1;
         return;
     }
-    /* Pool full: dropped. If it was needed, finish() says unknown_ca. */
+#else
+    (void)v;
+    (void)c;
+#endif
+    /* Pool full (or none): dropped. If it was needed, finish() says unknown_ca. */
 }
 
 int dtls_x509_validator_add(struct dtls_x509_validator *v, const uint8_t *der, size_t der_len)
@@ -468,14 +493,13 @@ int dtls_x509_validator_add(struct dtls_x509_validator *v, const uint8_t *der, s
     if (v->depth > 1 && memcmp(subject, v->tip.subject, 32) == 0 && memcmp(spki, v->tip.spki, 32) == 0) {
         /* Same name and key as the tip (a cross-signed twin, or a copy): it
          * verifies whatever the tip verified. Take it if an anchor signed it. */
-        if (ca_check(v, &c) != 0 ||
-            position_check(v, (c.flags & DTLS_X509_CERT_HAS_PATH_LEN) != 0, c.path_len, v->n_below_prev) != 0)
-            return 0;
-        struct dtls_x509_link twin;
-        link_from_cert(&twin, &c);
+        if (ca_check(v, &c) != 0 || ((c.flags & DTLS_X509_CERT_HAS_PATH_LEN) && c.path_len < v->n_below_prev))
+            return 0;   /* the twin sits where the tip sits: its depth was checked already */
+        uint8_t issuer[32];
+        sha256(c.issuer, c.issuer_len, issuer);
         unsigned nb = v->n_below_prev + ((c.flags & DTLS_X509_CERT_SELF_ISSUED) ? 0u : 1u);
         int16_t saved_soft = v->soft_err;
-        rc = try_anchors(v, &twin, &c, v->depth, nb);
+        rc = try_anchors(v, issuer, NULL, &c, v->depth, nb);
         v->soft_err = saved_soft;
         if (rc < 0) {
             /* try_anchors() recorded a fatal error, but a twin's failure must
@@ -485,7 +509,7 @@ int dtls_x509_validator_add(struct dtls_x509_validator *v, const uint8_t *der, s
             return 0;
         }
         if (rc == 1) {
-            v->tip = twin;
+            /* the path is complete: the tip's link is no longer needed */
             v->n_below = (uint8_t)nb;
             v->complete = 1;
         }

@@ -62,8 +62,17 @@ if [ -z "$bin" ] || [ "$bin" = - ]; then
     fi
 fi
 
+passed=0 failed=0 skipped=0
 if [ $# -gt 0 ]; then
-    names=$(for c in "$@"; do "$bin" list | grep -E "^$c( |\$)"; done)
+    names=""
+    for c in "$@"; do
+        line=$("$bin" list | grep -E "^$c( |\$)")
+        if [ -z "$line" ]; then
+            echo "FAIL $c (no such check; see: $bin list)"
+            failed=$((failed + 1))
+        fi
+        names="$names$line"$'\n'
+    done
 else
     names=$("$bin" list)
 fi
@@ -118,7 +127,6 @@ split_log() {
     touch "$work/ctx.list"
 }
 
-passed=0 failed=0 skipped=0
 while read -r name flag; do
     [ -n "$name" ] || continue
     log=$work/$name.vg

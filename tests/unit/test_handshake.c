@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <dtls/dtls.h>
+#include <openssl/evp.h>
 
 #include "tls_replay.h"
 #include "vectors.h"
@@ -156,7 +157,7 @@ Test(handshake, second_certificate)
 Test(handshake, new_session_ticket_during_handshake)
 {
     struct hs h;
-    uint8_t nst[] = { 4, 0, 0, 13, 0, 0, 0, 60, 0, 0, 0, 1, 0, 0, 1, 0xaa, 0, 0 };
+    uint8_t nst[] = { 4, 0, 0, 14, 0, 0, 0, 60, 0, 0, 0, 1, 0, 0, 1, 0xaa, 0, 0 };
     hs_start(&h);
     server_hello(&h);
     send_enc(&h, &h.s.shs, 22, nst, sizeof nst);
@@ -1099,5 +1100,282 @@ Test(handshake, eof_during_handshake)
     h.r->p.eof = 1;
     cr_assert_eq(dtls_handshake(&h.r->c), DTLS_E_EOF);
     cr_assert_eq(dtls_handshake(&h.r->c), DTLS_E_EOF);
+    hs_end(&h);
+}
+
+/* ---- client authentication ------------------------------------------------------------------ */
+
+#include "crypto/ec.h"
+
+static const uint8_t client_priv[32] = { 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+                                         0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+                                         0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42 };
+static int signs;
+
+static int test_sign(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
+{
+    (void)ctx;
+    signs++;
+    if (scheme != DTLS_SIG_ECDSA_SECP256R1_SHA256 || len != 32 || *sig_len < 64)
+        return -1;
+    *sig_len = 64;
+    return dtls_p256_ecdsa_sign(sig, client_priv, msg, len);
+}
+
+/* Collect the client's handshake messages (decrypting records under k) into out. */
+static size_t client_handshake_bytes(struct run *r, struct rkeys *k, uint8_t *out, size_t cap)
+{
+    size_t total = 0;
+    uint8_t pt[20000], type;
+    while (r->p.out_len >= 5) {
+        size_t l = 5 + (size_t)((r->p.out[3] << 8) | r->p.out[4]), n;
+        if (r->p.out[0] == 20) { /* dummy CCS */
+            pipe_take(&r->p, NULL, l);
+            continue;
+        }
+        cr_assert(r->p.out[0] == 23 && l - 5 <= 512 + 17, "client record within the server's limit");
+        cr_assert_eq(rec_open(k, r->p.out, l, &type, pt, &n), 0);
+        cr_assert_eq(type, 22);
+        cr_assert(total + n <= cap);
+        memcpy(out + total, pt, n);
+        total += n;
+        pipe_take(&r->p, NULL, l);
+    }
+    return total;
+}
+
+Test(handshake, client_certificate_and_certificate_verify)
+{
+    struct hs h;
+    struct run *r = run_new();
+    static uint8_t big[3000], small_der[5] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+    static struct dtls_der chain[2];
+    static const uint16_t schemes[] = { DTLS_SIG_ED25519, DTLS_SIG_ECDSA_SECP256R1_SHA256, 0 };
+    uint8_t f[4096], e[16], msgs[8192], pub[65], content[130], d[32], rs[64];
+    uint8_t cr[] = { 13, 0, 0, 13, 0, 0, 10, 0, 13, 0, 6, 0, 4, 0x08, 0x04, 0x04, 0x03 };
+    size_t n, cl, en = 0, total, off, certlen;
+    const uint8_t *cert;
+    struct dtls_info info;
+    unsigned int dl;
+
+    memset(big, 0x61, sizeof big);
+    big[0] = 0x30;
+    chain[0].der = big;
+    chain[0].len = sizeof big;
+    chain[1].der = small_der;
+    chain[1].len = sizeof small_der;
+    r->cfg.client_chain = chain;
+    r->cfg.client_chain_len = 2;
+    r->cfg.client_schemes = schemes;
+    r->cfg.sign = test_sign;
+    r->cfg.max_fragment = 512;
+    signs = 0;
+    hs_start_with(&h, r);
+    /* a small transmit buffer: the 3 KB chain must be cut into records as it goes */
+    r->c.tx_cap = DTLS_TX_BUFFER_SIZE(512);
+    r->c.stage_off = r->c.tx_cap;
+    cert = trace_cert(&cl);
+    ext_add(e, &en, 1, (const uint8_t[]){ 1 }, 1); /* max_fragment_length 512 accepted */
+    server_hello(&h);
+    n = ee_msg(f, e, en);
+    memcpy(f + n, cr, sizeof cr);
+    n += sizeof cr;
+    memcpy(f + n, cert, cl);
+    n += cl;
+    ts_hash(&h.s, f, n);
+    n += ts_cert_verify(&h.s, f + n);
+    n += ts_finished(&h.s, f + n);
+    send_enc(&h, &h.s.shs, 22, f, n);
+    cr_assert_eq(dtls_handshake(&h.r->c), DTLS_OK, "handshake");
+    cr_assert_eq(signs, 1, "sign() called once");
+
+    total = client_handshake_bytes(h.r, &h.s.chs, msgs, sizeof msgs);
+    /* Certificate: header, empty context, two entries without extensions */
+    certlen = 4 + 1 + 3 + (3 + sizeof big + 2) + (3 + sizeof small_der + 2);
+    cr_assert(total > certlen);
+    cr_assert_eq(msgs[0], 11);
+    cr_assert_eq((size_t)((msgs[1] << 16) | (msgs[2] << 8) | msgs[3]), certlen - 4);
+    cr_assert_eq(msgs[4], 0);
+    off = 8;
+    cr_assert_eq((size_t)((msgs[off] << 16) | (msgs[off + 1] << 8) | msgs[off + 2]), sizeof big);
+    cr_assert(memcmp(msgs + off + 3, big, sizeof big) == 0);
+    off += 3 + sizeof big + 2;
+    cr_assert(memcmp(msgs + off + 3, small_der, sizeof small_der) == 0);
+    ts_hash(&h.s, msgs, certlen);
+
+    /* CertificateVerify: ecdsa_secp256r1_sha256 over the client context string */
+    off = certlen;
+    cr_assert_eq(msgs[off], 15);
+    cr_assert(msgs[off + 4] == 0x04 && msgs[off + 5] == 0x03, "scheme chosen from the server's list");
+    memset(content, 0x20, 64);
+    memcpy(content + 64, "TLS 1.3, client CertificateVerify", 33);
+    content[97] = 0;
+    n = (size_t)((msgs[off + 6] << 8) | msgs[off + 7]);
+    cr_assert_eq(dtls_p256_pubkey(pub, client_priv), 0);
+    cr_assert_eq(dtls_ecdsa_der_to_rs(rs, 32, msgs + off + 8, n), 0, "DER signature");
+    {
+        EVP_MD_CTX *t = EVP_MD_CTX_new();
+        EVP_MD_CTX_copy_ex(t, h.s.th);
+        EVP_DigestFinal_ex(t, content + 98, &dl);
+        EVP_MD_CTX_free(t);
+    }
+    EVP_Digest(content, 130, d, &dl, EVP_sha256(), NULL);
+    cr_assert_eq(dtls_p256_ecdsa_verify(pub, 65, d, 32, rs), 0, "client signature verifies");
+    ts_hash(&h.s, msgs + off, 8 + n);
+    off += 8 + n;
+
+    /* Finished */
+    {
+        uint8_t fin[32];
+        ts_client_finished(&h.s, fin);
+        cr_assert_eq(total, off + 36);
+        cr_assert(msgs[off] == 20 && memcmp(msgs + off + 4, fin, 32) == 0, "client Finished");
+    }
+    dtls_get_info(&h.r->c, &info);
+    cr_assert_eq(info.client_auth, 1);
+    cr_assert_eq(info.client_cert_sent, 1);
+    cr_assert_eq(info.max_fragment, 512);
+    hs_end(&h);
+}
+
+Test(handshake, client_certificate_sign_failure)
+{
+    struct hs h;
+    struct run *r = run_new();
+    static uint8_t der[5] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+    static struct dtls_der chain[1] = { { der, 5 } };
+    static const uint16_t schemes[] = { DTLS_SIG_ECDSA_SECP384R1_SHA384, 0 };
+    uint8_t f[4096];
+    uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 0x05, 0x03 };
+    size_t n, cl;
+    const uint8_t *cert;
+    r->cfg.client_chain = chain;
+    r->cfg.client_chain_len = 1;
+    r->cfg.client_schemes = schemes;
+    r->cfg.sign = test_sign; /* refuses P-384 */
+    hs_start_with(&h, r);
+    cert = trace_cert(&cl);
+    server_hello(&h);
+    n = ee_msg(f, NULL, 0);
+    memcpy(f + n, cr, sizeof cr);
+    n += sizeof cr;
+    memcpy(f + n, cert, cl);
+    n += cl;
+    ts_hash(&h.s, f, n);
+    n += ts_cert_verify(&h.s, f + n);
+    n += ts_finished(&h.s, f + n);
+    send_enc(&h, &h.s.shs, 22, f, n);
+    cr_assert_eq(dtls_handshake(&h.r->c), DTLS_E_SIGN);
+    cr_assert_eq(dtls_last_alert(&h.r->c, DTLS_ALERT_SENT), 80);
+    hs_end(&h);
+}
+
+/* ---- resumption (PSK) offers ---------------------------------------------------------------- */
+
+static struct run *run_with_ticket(uint16_t suite, int64_t age_seconds)
+{
+    struct run *r = run_new();
+    static const uint8_t ticket[40] = { 0x77 };
+    r->t.have_ticket = 1;
+    memset(&r->t.ticket, 0, sizeof r->t.ticket);
+    r->t.ticket.suite = suite;
+    r->t.ticket.psk_len = suite == 0x1302 ? 48 : 32;
+    memset(r->t.ticket.psk, 0x33, sizeof r->t.ticket.psk);
+    r->t.ticket.lifetime = 3600;
+    r->t.ticket.age_add = 0x01020304;
+    r->t.ticket.received = r->t.now - age_seconds;
+    memcpy(r->t.ticket_bytes, ticket, sizeof ticket);
+    r->t.ticket.ticket_len = sizeof ticket;
+    return r;
+}
+
+Test(handshake, psk_offer_is_last_with_obfuscated_age)
+{
+    struct hs h;
+    const uint8_t *x;
+    size_t l, el, p = 0;
+    const uint8_t *e;
+    uint16_t last = 0;
+    hs_start_with(&h, run_with_ticket(0x1301, 5));
+    x = ch_find(h.ch, h.ch_len, 41, &l);
+    cr_assert(x != NULL, "pre_shared_key offered");
+    e = ch_extensions(h.ch, h.ch_len, &el);
+    while (p + 4 <= el) {
+        last = (uint16_t)((e[p] << 8) | e[p + 1]);
+        p += 4 + (size_t)((e[p + 2] << 8) | e[p + 3]);
+    }
+    cr_assert_eq(last, 41, "pre_shared_key is the last extension");
+    /* identities: len 2+40+4, identity len 40, ticket, age */
+    cr_assert_eq((x[0] << 8) | x[1], 46);
+    cr_assert_eq((x[2] << 8) | x[3], 40);
+    cr_assert_eq(x[4], 0x77);
+    cr_assert_eq(((uint32_t)x[44] << 24) | ((uint32_t)x[45] << 16) | ((uint32_t)x[46] << 8) | x[47],
+                 0x01020304u + 5000u);
+    /* one 32-byte binder */
+    cr_assert_eq((x[48] << 8) | x[49], 33);
+    cr_assert_eq(x[50], 32);
+    cr_assert(ch_find(h.ch, h.ch_len, 45, &l) != NULL, "psk_key_exchange_modes");
+    hs_end(&h);
+}
+
+Test(handshake, expired_ticket_not_offered)
+{
+    struct hs h;
+    size_t l;
+    hs_start_with(&h, run_with_ticket(0x1301, 3601));
+    cr_assert_null(ch_find(h.ch, h.ch_len, 41, &l));
+    hs_end(&h);
+}
+
+Test(handshake, psk_selected_identity_out_of_range)
+{
+    struct hs h;
+    uint8_t e[8];
+    size_t n = 0;
+    hs_start_with(&h, run_with_ticket(0x1301, 0));
+    ext_add(e, &n, 41, (const uint8_t[]){ 0, 1 }, 2);
+    server_hello_ext(&h, e, n);
+    expect_fail(&h, DTLS_E_ILLEGAL_PARAMETER, 47, 0);
+    hs_end(&h);
+}
+
+Test(handshake, psk_with_suite_of_other_hash)
+{
+    /* a SHA-256 ticket accepted with TLS_AES_256_GCM_SHA384 */
+    struct hs h;
+    uint8_t e[128], sh[600];
+    size_t n = std_sh_ext(e);
+    hs_start_with(&h, run_with_ticket(0x1301, 0));
+    ext_add(e, &n, 41, (const uint8_t[]){ 0, 0 }, 2);
+    n = ts_server_hello(sh, server_random(), h.sid, h.sid_len, 0x1302, e, n);
+    send_plain(&h, 22, sh, n);
+    expect_fail(&h, DTLS_E_ILLEGAL_PARAMETER, 47, 0);
+    hs_end(&h);
+}
+
+Test(handshake, psk_not_accepted_full_handshake)
+{
+    /* the server ignores the ticket: a normal handshake follows */
+    struct hs h;
+    struct dtls_info info;
+    hs_start_with(&h, run_with_ticket(0x1301, 0));
+    server_hello(&h);
+    server_flight(&h);
+    expect_connected(&h);
+    dtls_get_info(&h.r->c, &info);
+    cr_assert_eq(info.resumed, 0);
+    hs_end(&h);
+}
+
+Test(handshake, early_data_in_ee_never_offered)
+{
+    struct hs h;
+    uint8_t e[8], ee[16];
+    size_t n = 0;
+    hs_start_with(&h, run_with_ticket(0x1301, 0));
+    server_hello(&h);
+    ext_add(e, &n, 42, NULL, 0);
+    send_enc(&h, &h.s.shs, 22, ee, ee_msg(ee, e, n));
+    expect_fail(&h, DTLS_E_UNSUPPORTED_EXTENSION, 110, 1);
     hs_end(&h);
 }

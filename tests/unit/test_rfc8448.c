@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <dtls/dtls.h>
+#include <dtls/x509.h>
 
 #include "tls/tls_test.h"
 #include "tls_replay.h"
@@ -314,6 +315,97 @@ Test(rfc8448, section7_compatibility_mode)
     cr_assert_eq(dtls_close(&r->c), DTLS_OK);
     expect_sent(r, 7, "send alert record", 0, "client close_notify record");
     feed(r, 7, "send alert record", 0);
+    cr_assert_eq(dtls_read(&r->c, buf, sizeof buf), 0);
+    free(r);
+}
+
+/* Section 6's client signs with the 1024-bit RSA key of section 2; the trace's signature
+ * is returned by this sign callback after checking, with OpenSSL through the test provider,
+ * that it is a valid signature over exactly what the engine asked to sign. */
+static const uint8_t *s6_sig;
+static size_t s6_sig_len;
+static int s6_signs;
+static const struct dtls_der *s6_leaf;
+
+static int s6_sign(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
+{
+    const struct dtls_der *leaf = s6_leaf;
+    struct dtls_pubkey_ref k;
+    int ok;
+    (void)ctx;
+    s6_signs++;
+    cr_assert_eq(scheme, DTLS_SIG_RSA_PSS_RSAE_SHA256);
+    cr_assert_eq(len, 32, "a SHA-256 hash to sign");
+    cr_assert_eq(dtls_x509_cert_pubkey(leaf->der, leaf->len, &k), 0);
+    ok = tls_test_provider()->rsa_pss_verify(k.a, k.a_len, k.b, k.b_len, dtls_crypto_builtin.sha256, msg, 32,
+                                             s6_sig, s6_sig_len);
+    cr_assert_eq(ok, 0, "the trace's signature covers the hash the engine asked to sign");
+    cr_assert(*sig_len >= s6_sig_len);
+    memcpy(sig, s6_sig, s6_sig_len);
+    *sig_len = s6_sig_len;
+    return 0;
+}
+
+Test(rfc8448, section6_client_authentication)
+{
+    if (rfc_load() != 0)
+        cr_skip_test("%s", vec_missing_msg());
+    struct run *r = run_new();
+    static struct dtls_der chain[1];
+    static const uint16_t schemes[] = { DTLS_SIG_RSA_PSS_RSAE_SHA256, 0 };
+    struct rkeys ck;
+    struct dtls_info info;
+    size_t cl, cvl, kl, il, want_len, got = 0, n;
+    uint8_t plain[2048], type, pt[2048], rec[2048];
+    const uint8_t *cert = rfc_get(6, "client", "construct a Certificate", "Certificate", 0, &cl);
+    const uint8_t *cv = rfc_get(6, "client", "construct a CertificateVerify", "CertificateVerify", 0, &cvl);
+    const uint8_t *want = rfc_get(6, "client", "send handshake record", "payload", 1, &want_len);
+    const uint8_t *key = rfc_get(6, "server", "derive read traffic keys for handshake", "key expanded", 0, &kl);
+    const uint8_t *iv = rfc_get(6, "server", "derive read traffic keys for handshake", "iv expanded", 0, &il);
+
+    /* the chain is the one DER of the trace's Certificate message */
+    chain[0].der = cert + 4 + 1 + 3 + 3;
+    chain[0].len = ((size_t)cert[8] << 16) | ((size_t)cert[9] << 8) | cert[10];
+    s6_leaf = chain;
+    s6_sig = cv + 8;
+    s6_sig_len = cvl - 8;
+    r->cfg.client_chain = chain;
+    r->cfg.client_chain_len = 1;
+    r->cfg.client_schemes = schemes;
+    r->cfg.sign = s6_sign;
+    rkeys_set(&ck, 0x1301, key, iv);
+
+    run_start(r, 6);
+    cr_assert_eq(dtls_handshake(&r->c), DTLS_WANT_READ);
+    expect_sent(r, 6, "send handshake record", 0, "ClientHello record");
+    feed(r, 6, "send handshake record", 0); /* ServerHello */
+    feed(r, 6, "send handshake record", 1); /* EE, CertificateRequest, Certificate (ECDSA), CV, Finished */
+    cr_assert_eq(dtls_handshake(&r->c), DTLS_OK);
+    cr_assert_eq(s6_signs, 1);
+
+    /* our Certificate, CertificateVerify and Finished: the trace packs them into one
+       record, we send one record per message; the plaintext must be identical */
+    while (got < want_len) {
+        cr_assert(r->p.out_len >= 5);
+        n = 5 + (size_t)((r->p.out[3] << 8) | r->p.out[4]);
+        pipe_take(&r->p, rec, n);
+        cr_assert_eq(rec_open(&ck, rec, n, &type, pt, &n), 0, "client handshake record decrypts");
+        cr_assert_eq(type, 22);
+        cr_assert(got + n <= sizeof plain);
+        memcpy(plain + got, pt, n);
+        got += n;
+    }
+    expect_bytes(plain, got, want, want_len, "client Certificate + CertificateVerify + Finished");
+
+    dtls_get_info(&r->c, &info);
+    cr_assert_eq(info.client_auth, 1);
+    cr_assert_eq(info.client_cert_sent, 1);
+    cr_assert_eq(info.signature_scheme, DTLS_SIG_ECDSA_SECP256R1_SHA256);
+
+    cr_assert_eq(dtls_close(&r->c), DTLS_OK);
+    expect_sent(r, 6, "send alert record", 0, "client close_notify record");
+    feed(r, 6, "send alert record", 0);
+    uint8_t buf[8];
     cr_assert_eq(dtls_read(&r->c, buf, sizeof buf), 0);
     free(r);
 }

@@ -1,16 +1,303 @@
 /*
- * X.509 validation (src/x509): the gen-pki matrix (every good chain
- * validates, every broken one fails with its own error), streaming (each
- * DER buffer is overwritten after add()), path building (out of order,
- * extras, several candidate issuers, cross-signed twins, anchors in the
- * middle, depth), host names and IP addresses through the validator, name
- * constraints, pinning, PEM bundles and private keys.
+ * X.509 validation (src/x509), driven by the PKI of scripts/gen-pki:
+ *  - the gen-pki matrix: every good chain validates (for localhost,
+ *    127.0.0.1 and ::1), every broken one fails with its own error;
+ *  - streaming: each DER buffer is overwritten right after add();
+ *  - path building (out of order, extras, several candidate issuers,
+ *    cross-signed twins, anchors in the middle, depth, pathLen), host names
+ *    and IP addresses through the validator, name constraints, the crypto
+ *    provider seam, pinning, PEM bundles and private keys, parsed fields
+ *    against OpenSSL;
+ *  - hostile input (suite x509_robust): every truncation and tens of
+ *    thousands of bit flips of real certificates, PEM files and keys; nothing
+ *    may crash (run under ASan+UBSan) and no damaged certificate validates.
+ *
+ * The PKI: scripts/gen-pki runs once per test binary, before any test, into
+ * a temporary directory (removed afterwards), unless $DTLS_PKI_DIR names an
+ * existing one ($DTLS_PKI_KEYS, passed on to gen-pki, reuses its keys).
+ * PEM files are read with OpenSSL (independent of the code under test);
+ * certificates are also built with OpenSSL's X509 API for the cases gen-pki
+ * does not cover.
  */
-#include "test_x509_pki.h"
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <dtls/x509.h>
+
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+
+#define T2030 ((int64_t)1893456000) /* 2030-01-01T00:00:00Z: inside every good certificate's validity */
+
+static char pki_tmp[256];
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    const char *d = getenv("DTLS_PKI_DIR");
+    if (d && *d && access(d, R_OK) == 0) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/cases.txt", d);
+        if (access(p, R_OK) == 0)
+            return;
+    }
+    snprintf(pki_tmp, sizeof pki_tmp, "/tmp/dtls-pki-XXXXXX");
+    if (!mkdtemp(pki_tmp)) {
+        pki_tmp[0] = 0;
+        return;
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pki' '%s' >/dev/null", TOP_SRCDIR, pki_tmp);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "scripts/gen-pki failed\n");
+        return;
+    }
+    setenv("DTLS_PKI_DIR", pki_tmp, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    if (pki_tmp[0]) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", pki_tmp);
+    }
+}
+
+static const char *pki_dir(void)
+{
+    const char *d = getenv("DTLS_PKI_DIR");
+    cr_assert(d && *d, "no PKI: scripts/gen-pki failed (is the openssl CLI installed?)");
+    return d;
+}
+
+/* A CA's private key from gen-pki's key store ($DTLS_PKI_KEYS or DIR/.keys). */
+static const char *key_path(const char *name)
+{
+    static char p[8192];
+    const char *k = getenv("DTLS_PKI_KEYS");
+    int r = (k && *k) ? snprintf(p, sizeof p, "%s/%s.key", k, name)
+                      : snprintf(p, sizeof p, "%s/.keys/%s.key", pki_dir(), name);
+    cr_assert(r > 0 && (size_t)r < sizeof p);
+    return p;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    s[n] = 0;
+    *len = (size_t)n;
+    return s;
+}
+
+static char *pki_path(const char *cas, const char *file)
+{
+    static char p[8][8192];
+    static int k;
+    k = (k + 1) % 8;
+    int r = snprintf(p[k], sizeof p[k], "%s/%s/%s", pki_dir(), cas, file);
+    cr_assert(r > 0 && (size_t)r < sizeof p[k]);
+    return p[k];
+}
+
+#define MAX_CHAIN 32
+struct chain {
+    int n;
+    uint8_t *der[MAX_CHAIN];
+    size_t len[MAX_CHAIN];
+};
+
+static void chain_free(struct chain *c)
+{
+    for (int i = 0; i < c->n; i++)
+        free(c->der[i]);
+    c->n = 0;
+}
+
+static void chain_push_x509(struct chain *c, X509 *x)
+{
+    cr_assert(c->n < MAX_CHAIN);
+    unsigned char *p = NULL;
+    int n = i2d_X509(x, &p);
+    cr_assert(n > 0);
+    c->der[c->n] = malloc((size_t)n);
+    memcpy(c->der[c->n], p, (size_t)n);
+    c->len[c->n] = (size_t)n;
+    c->n++;
+    OPENSSL_free(p);
+}
+
+static void chain_push(struct chain *c, const uint8_t *der, size_t len)
+{
+    cr_assert(c->n < MAX_CHAIN);
+    c->der[c->n] = malloc(len ? len : 1);
+    memcpy(c->der[c->n], der, len);
+    c->len[c->n] = len;
+    c->n++;
+}
+
+/* Append every certificate of a PEM file (decoded by OpenSSL). */
+static void chain_load(struct chain *c, const char *path)
+{
+    BIO *b = BIO_new_file(path, "r");
+    cr_assert(b, "cannot open %s", path);
+    X509 *x;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        chain_push_x509(c, x);
+        X509_free(x);
+    }
+    BIO_free(b);
+    cr_assert(c->n > 0, "no certificate in %s", path);
+}
+
+/* Anchors from a PEM file, through the library's own bundle loader. */
+static size_t anchors_load(const char *path, struct dtls_x509_anchor *a, size_t cap)
+{
+    size_t len, skipped;
+    char *pem = read_file(path, &len);
+    int n = dtls_x509_anchors_from_pem_inplace(pem, len, a, cap, &skipped);
+    free(pem);
+    cr_assert(n > 0, "anchors from %s: %d (%s)", path, n, dtls_x509_error_name(n));
+    return (size_t)n;
+}
+
+/*
+ * Validate a chain, copying each certificate into one buffer that is
+ * overwritten right after add(): the validator must not keep pointers into it.
+ */
+static int validate_ex(const struct chain *c, const struct dtls_x509_anchors *an, int64_t now, const char *host,
+                       enum dtls_x509_purpose purpose, unsigned *depth, struct dtls_x509_validator *out)
+{
+    static uint8_t buf[16384];
+    struct dtls_x509_validator v;
+    dtls_x509_validator_init(&v, an, now, host, purpose);
+    int rc = 0;
+    for (int i = 0; i < c->n && rc == 0; i++) {
+        cr_assert(c->len[i] <= sizeof buf);
+        memcpy(buf, c->der[i], c->len[i]);
+        rc = dtls_x509_validator_add(&v, buf, c->len[i]);
+        memset(buf, 0xa5, sizeof buf);
+    }
+    int fin = dtls_x509_validator_finish(&v);
+    if (rc != 0)
+        cr_assert_eq(fin, rc, "finish must repeat the sticky error");
+    if (depth)
+        *depth = dtls_x509_validator_error_depth(&v);
+    if (out)
+        *out = v;
+    return fin;
+}
+
+static int validate(const struct chain *c, const struct dtls_x509_anchors *an, int64_t now, const char *host,
+                    enum dtls_x509_purpose purpose)
+{
+    return validate_ex(c, an, now, host, purpose, NULL, NULL);
+}
+
+/* ---- certificates built with OpenSSL --------------------------------- */
+
+static EVP_PKEY *key_p256(void)
+{
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    cr_assert(k);
+    return k;
+}
+
+static EVP_PKEY *key_ed25519(void)
+{
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    cr_assert(k);
+    return k;
+}
+
+static EVP_PKEY *key_load(const char *path)
+{
+    BIO *b = BIO_new_file(path, "r");
+    cr_assert(b, "cannot open %s", path);
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    cr_assert(k, "no key in %s", path);
+    return k;
+}
+
+static X509 *x509_load(const char *path)
+{
+    BIO *b = BIO_new_file(path, "r");
+    cr_assert(b, "cannot open %s", path);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    cr_assert(x, "no certificate in %s", path);
+    return x;
+}
+
+/*
+ * A certificate for `key`, named /O=dtls test/CN=cn, signed by ikey as issuer
+ * (NULL issuer: self-signed), valid 2020..2049, with extensions given as
+ * "name", "value" pairs in OpenSSL config syntax, NULL-terminated.
+ */
+static X509 *mk_cert(const char *cn, X509 *issuer, EVP_PKEY *ikey, EVP_PKEY *key, const char *const *exts)
+{
+    static long serial = 100;
+    X509 *x = X509_new();
+    cr_assert(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+    ASN1_TIME *t = ASN1_TIME_new();
+    ASN1_TIME_set_string_X509(t, "20200101000000Z");
+    X509_set1_notBefore(x, t);
+    ASN1_TIME_set_string_X509(t, "20491231235959Z");
+    X509_set1_notAfter(x, t);
+    ASN1_TIME_free(t);
+    X509_NAME *nm = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC, (const unsigned char *)"dtls test", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, nm);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm);
+    X509_NAME_free(nm);
+    X509_set_pubkey(x, key);
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+    for (int i = 0; exts && exts[i]; i += 2) {
+        X509_EXTENSION *e = X509V3_EXT_nconf(NULL, &ctx, exts[i], exts[i + 1]);
+        cr_assert(e, "extension %s = %s", exts[i], exts[i + 1]);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    int id = EVP_PKEY_get_base_id(ikey);
+    const EVP_MD *md = (id == EVP_PKEY_ED25519) ? NULL : EVP_sha256();
+    cr_assert(X509_sign(x, ikey, md) > 0);
+    return x;
+}
+
+static const char *const EXT_CA[] = { "basicConstraints", "critical,CA:TRUE", "keyUsage", "critical,keyCertSign", NULL };
 
 #include <openssl/sha.h>
 
 #include <dtls/crypto.h>
+
+#include "vectors.h"
+
+
 
 /* ---------------------------------------------------------------------- */
 /* The gen-pki matrix                                                      */
@@ -251,7 +538,7 @@ Test(x509, out_of_order_and_extra_certificates)
 Test(x509, several_candidate_issuers)
 {
     X509 *root = x509_load(pki_path("p256", "ca.pem"));
-    EVP_PKEY *root_key = key_load(pki_path(".keys", "p256-root.key"));
+    EVP_PKEY *root_key = key_load(key_path("p256-root"));
     struct chain c = { 0 }, x = { 0 };
     struct dtls_x509_anchor a[1];
     struct dtls_x509_anchors an;
@@ -291,7 +578,7 @@ Test(x509, cross_signed_twin)
     struct dtls_x509_anchors an;
     load_case("p256", &c, a, &an);
     /* Rebuild the intermediate (key p256-int) under an untrusted root. */
-    EVP_PKEY *int_key = key_load(pki_path(".keys", "p256-int.key"));
+    EVP_PKEY *int_key = key_load(key_path("p256-int"));
     EVP_PKEY *other_key = key_p256();
     X509 *other_root = mk_cert("Untrusted root", NULL, other_key, other_key, EXT_CA);
     /* same subject DER as the real intermediate: copy it */
@@ -785,6 +1072,27 @@ Test(x509, pem_bundle_loading)
     free(copy);
 }
 
+/* The system bundle (Debian path; skipped elsewhere): real roots must load. */
+Test(x509, system_bundle)
+{
+    static const char *paths[] = { "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                                   "/etc/ssl/cert.pem" };
+    const char *path = NULL;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0] && !path; i++)
+        if (access(paths[i], R_OK) == 0)
+            path = paths[i];
+    if (!path)
+        cr_skip_test("no system CA bundle found");
+    size_t len, skipped;
+    char *pem = read_file(path, &len);
+    uint8_t scratch[16384];
+    int n = dtls_x509_anchors_from_pem(pem, len, scratch, sizeof scratch, NULL, 0, &skipped);
+    fprintf(stderr, "x509 system bundle %s: %d anchors, %zu skipped\n", path, n, skipped);
+    cr_assert_gt(n, 100);
+    cr_assert_leq(skipped, 3, "%zu roots of the system bundle could not be used", skipped);
+    free(pem);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Private keys                                                            */
 /* ---------------------------------------------------------------------- */
@@ -1038,4 +1346,203 @@ Test(x509, parsed_fields_agree_with_openssl)
         chain_free(&c);
     }
     fprintf(stderr, "x509 parse vs OpenSSL: %d certificates\n", checked);
+}
+
+/* ====================================================================== */
+/* Hostile input                                                           */
+/* ====================================================================== */
+
+
+static const char *const good_cases[] = { "p256", "ed25519", "p384", "rsa2048", "rsapss", "long", "nc-ok",
+                                          "client-p256" };
+
+/* Every public entry point that takes a DER certificate; results ignored. */
+static void poke(const uint8_t *der, size_t len)
+{
+    struct dtls_x509_cert c;
+    struct dtls_pubkey_ref k;
+    struct dtls_x509_anchor a;
+    uint8_t h[32];
+    char name[256];
+    if (dtls_x509_cert_parse(der, len, &c) == 0) {
+        size_t pos = 0, nl;
+        unsigned type;
+        const uint8_t *nm;
+        while (dtls_x509_san_next(&c, &pos, &type, &nm, &nl))
+            cr_assert(nm >= der && nm + nl <= der + len);
+        dtls_x509_name_string(c.subject, c.subject_len, name, sizeof name);
+        dtls_x509_name_string(c.issuer, c.issuer_len, name, 8);
+        cr_assert(c.tbs >= der && c.tbs + c.tbs_len <= der + len);
+        cr_assert(c.sig >= der && c.sig + c.sig_len <= der + len);
+    }
+    dtls_x509_cert_pubkey(der, len, &k);
+    dtls_x509_anchor_from_der(der, len, &a);
+    dtls_x509_spki_sha256(der, len, h);
+    struct dtls_x509_validator v;
+    dtls_x509_validator_init(&v, NULL, T2030, "localhost", DTLS_X509_PURPOSE_SERVER);
+    dtls_x509_validator_add(&v, der, len);
+    cr_assert_neq(dtls_x509_validator_finish(&v), 0);
+}
+
+/* Validate chain c with certificate `which` replaced by (der, len): must fail. */
+static void must_not_validate(const struct chain *c, const struct dtls_x509_anchors *an, int which, const uint8_t *der,
+                              size_t len)
+{
+    static uint8_t buf[16384];
+    struct dtls_x509_validator v;
+    dtls_x509_validator_init(&v, an, T2030, "localhost", DTLS_X509_PURPOSE_ANY);
+    for (int i = 0; i < c->n; i++) {
+        const uint8_t *p = i == which ? der : c->der[i];
+        size_t l = i == which ? len : c->len[i];
+        memcpy(buf, p, l);
+        if (dtls_x509_validator_add(&v, buf, l) != 0)
+            break;
+        memset(buf, 0x5a, l);
+    }
+    int rc = dtls_x509_validator_finish(&v);
+    cr_assert_neq(rc, 0, "a damaged certificate #%d (%zu bytes) validated", which, len);
+}
+
+Test(x509_robust, truncations)
+{
+    unsigned ran = 0;
+    for (size_t ci = 0; ci < sizeof good_cases / sizeof good_cases[0]; ci++) {
+        struct chain c = { 0 };
+        struct dtls_x509_anchor a[1];
+        chain_load(&c, pki_path(good_cases[ci], "chain.pem"));
+        struct dtls_x509_anchors an = { a, anchors_load(pki_path(good_cases[ci], "ca.pem"), a, 1) };
+        for (int w = 0; w < c.n; w++) {
+            for (size_t len = 0; len < c.len[w]; len++) {
+                uint8_t *d = malloc(len ? len : 1); /* exact size: ASan catches any over-read */
+                memcpy(d, c.der[w], len);
+                poke(d, len);
+                must_not_validate(&c, &an, w, d, len);
+                free(d);
+                ran++;
+            }
+        }
+        chain_free(&c);
+    }
+    vec_report("x509 truncated certificates", ran, 0);
+}
+
+Test(x509_robust, bit_flips)
+{
+    uint64_t rs = 0x5eed;
+    unsigned ran = 0, parsed = 0;
+    for (size_t ci = 0; ci < sizeof good_cases / sizeof good_cases[0]; ci++) {
+        struct chain c = { 0 };
+        struct dtls_x509_anchor a[1];
+        chain_load(&c, pki_path(good_cases[ci], "chain.pem"));
+        struct dtls_x509_anchors an = { a, anchors_load(pki_path(good_cases[ci], "ca.pem"), a, 1) };
+        int rsa = strncmp(good_cases[ci], "rsa", 3) == 0;
+        int rounds = rsa ? 500 : 1500;
+        for (int w = 0; w < c.n; w++) {
+            for (int r = 0; r < rounds; r++) {
+                size_t len = c.len[w];
+                uint8_t *d = malloc(len);
+                memcpy(d, c.der[w], len);
+                int flips = 1 + (int)(test_rand_u32(&rs) % 3);
+                for (int f = 0; f < flips; f++) {
+                    /* half of the flips in the first 128 bytes, where the structure is */
+                    size_t pos = (test_rand_u32(&rs) & 1) ? test_rand_u32(&rs) % (len < 128 ? len : 128)
+                                                          : test_rand_u32(&rs) % len;
+                    d[pos] ^= (uint8_t)(1u << (test_rand_u32(&rs) % 8));
+                }
+                struct dtls_x509_cert pc;
+                parsed += dtls_x509_cert_parse(d, len, &pc) == 0;
+                poke(d, len);
+                if (memcmp(d, c.der[w], len) != 0)
+                    must_not_validate(&c, &an, w, d, len);
+                free(d);
+                ran++;
+            }
+        }
+        chain_free(&c);
+    }
+    fprintf(stderr, "x509 bit flips: %u damaged certificates (%u still parsed), none validated\n", ran, parsed);
+}
+
+/* Random bytes with a plausible outer header, through the parser. */
+Test(x509_robust, random_der)
+{
+    uint64_t rs = 42;
+    uint8_t d[600];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 2 + test_rand_u32(&rs) % (sizeof d - 2);
+        test_rand_bytes(&rs, d, len);
+        if (i & 1) {
+            d[0] = 0x30;
+            d[1] = 0x82;
+            d[2] = (uint8_t)((len - 4) >> 8);
+            d[3] = (uint8_t)(len - 4);
+            d[4] = 0x30;
+        }
+        poke(d, len);
+    }
+    vec_report("x509 random DER", 20000, 0);
+}
+
+Test(x509_robust, pem_and_keys)
+{
+    uint64_t rs = 77;
+    static const char *files[][2] = { { "p256", "key.pem" },       { "ed25519", "key.pem" },
+                                      { "client-p256", "key.pem" }, { "rsa2048", "ca.pem" },
+                                      { "p256", "chain.pem" } };
+    unsigned ran = 0;
+    for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+        size_t len;
+        char *orig = read_file(pki_path(files[fi][0], files[fi][1]), &len);
+        for (int r = 0; r < 2000; r++) {
+            size_t l = len;
+            char *p = malloc(len);
+            memcpy(p, orig, len);
+            if (r < 200) {
+                l = test_rand_u32(&rs) % (len + 1);         /* truncation */
+            } else {
+                int flips = 1 + (int)(test_rand_u32(&rs) % 4);
+                for (int f = 0; f < flips; f++)
+                    p[test_rand_u32(&rs) % len] ^= (char)(1u << (test_rand_u32(&rs) % 8));
+            }
+            uint8_t scratch[4096];
+            struct dtls_x509_private_key k;
+            int rc = dtls_x509_private_key_from_pem(p, l, scratch, sizeof scratch, &k);
+            if (rc != 0) {
+                for (size_t i = 0; i < sizeof k; i++)
+                    cr_assert_eq(((uint8_t *)&k)[i], 0);
+            }
+            size_t skipped;
+            struct dtls_x509_anchor a[4];
+            dtls_x509_anchors_from_pem(p, l, scratch, sizeof scratch, a, 4, &skipped);
+            dtls_x509_anchors_from_pem_inplace(p, l, a, 4, &skipped);
+            /* DER keys: decode then damage */
+            free(p);
+            ran++;
+        }
+        free(orig);
+    }
+    /* damaged DER keys */
+    size_t len;
+    char *pem = read_file(pki_path("p256", "key.pem"), &len);
+    uint8_t der[512];
+    size_t pos = 0;
+    struct dtls_pem_block b;
+    cr_assert_eq(dtls_pem_next(pem, len, &pos, der, sizeof der, &b), 1);
+    for (int r = 0; r < 5000; r++) {
+        uint8_t d[512];
+        size_t l = b.der_len;
+        memcpy(d, b.der, l);
+        if (r < (int)l)
+            l = (size_t)r;
+        else
+            d[test_rand_u32(&rs) % l] ^= (uint8_t)(1u << (test_rand_u32(&rs) % 8));
+        uint8_t *exact = malloc(l ? l : 1);
+        memcpy(exact, d, l);
+        struct dtls_x509_private_key k;
+        dtls_x509_private_key_from_der(exact, l, &k);
+        free(exact);
+        ran++;
+    }
+    free(pem);
+    vec_report("x509 damaged PEM files and keys", ran, 0);
 }

@@ -117,6 +117,12 @@ long pipe_read(void *ctx, uint8_t *buf, size_t len)
         n = len;
     if (p->rchunk && n > p->rchunk)
         n = p->rchunk;
+    if (p->seed) {
+        uint32_t r = test_rand_u32(&p->seed);
+        if (r % 4 == 0)
+            return DTLS_WANT_READ;
+        n = 1 + (r >> 8) % n;
+    }
     memcpy(buf, p->in + p->in_off, n);
     p->in_off += n;
     return (long)n;
@@ -133,6 +139,12 @@ long pipe_write(void *ctx, const uint8_t *buf, size_t len)
     p->wblocked = 0;
     if (p->wchunk && len > p->wchunk)
         len = p->wchunk;
+    if (p->seed) {
+        uint32_t r = test_rand_u32(&p->seed);
+        if (r % 4 == 0)
+            return DTLS_WANT_WRITE;
+        len = 1 + (r >> 8) % len;
+    }
     cr_assert(p->out_len + len <= PIPE_CAP, "pipe out overflow");
     memcpy(p->out + p->out_len, buf, len);
     p->out_len += len;
@@ -269,7 +281,8 @@ size_t rec_seal(struct rkeys *k, uint8_t *out, uint8_t type, const uint8_t *pt, 
 {
     uint8_t *inner = malloc(len + 1 + pad);
     size_t r;
-    memcpy(inner, pt, len);
+    if (len)
+        memcpy(inner, pt, len);
     inner[len] = type;
     memset(inner + len + 1, 0, pad);
     r = rec_seal_inner(k, out, inner, len + 1 + pad);
@@ -317,7 +330,8 @@ size_t rec_plain(uint8_t *out, uint8_t type, const uint8_t *pt, size_t len)
     out[2] = 3;
     out[3] = (uint8_t)(len >> 8);
     out[4] = (uint8_t)len;
-    memmove(out + 5, pt, len);
+    if (len)
+        memmove(out + 5, pt, len);
     return 5 + len;
 }
 
@@ -484,7 +498,10 @@ void run_start_native(struct run *r)
     tctx_rng_add(&r->t, priv, n);
     if (!r->cfg.server_name)
         r->cfg.server_name = "server";
-    cr_assert_eq(dtls_client_init(&r->c, &r->cfg, r->rx, sizeof r->rx, r->tx, sizeof r->tx), DTLS_OK);
+    if (r->shared)
+        cr_assert_eq(dtls_client_init(&r->c, &r->cfg, r->rx, r->shared, r->rx, r->shared), DTLS_OK);
+    else
+        cr_assert_eq(dtls_client_init(&r->c, &r->cfg, r->rx, sizeof r->rx, r->tx, sizeof r->tx), DTLS_OK);
     dtls_client_set_io(&r->c, pipe_read, pipe_write, &r->p);
 }
 
@@ -544,7 +561,8 @@ static void expand_label(const uint8_t secret[32], const char *label, const uint
     memcpy(info + n, label, ll);
     n += ll;
     info[n++] = (uint8_t)cl;
-    memcpy(info + n, ctx, cl);
+    if (cl)
+        memcpy(info + n, ctx, cl);
     n += cl;
     info[n++] = 1;
     hmac256(secret, 32, info, n, t); /* len <= 32: one block */
@@ -656,12 +674,17 @@ static EVP_PKEY *rfc_rsa_key(void)
         OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
         EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
         OSSL_PARAM *p;
+        BIGNUM *bn[8];
         for (int i = 0; i < 8; i++) {
             size_t n;
             const uint8_t *v = rfc_rsa(names[i], &n);
-            OSSL_PARAM_BLD_push_BN(b, params[i], BN_bin2bn(v, (int)n, NULL));
+            bn[i] = BN_bin2bn(v, (int)n, NULL);
+            free((void *)v);
+            OSSL_PARAM_BLD_push_BN(b, params[i], bn[i]);
         }
         p = OSSL_PARAM_BLD_to_param(b);
+        for (int i = 0; i < 8; i++)
+            BN_free(bn[i]);
         cr_assert(EVP_PKEY_fromdata_init(kc) == 1 && EVP_PKEY_fromdata(kc, &pk, EVP_PKEY_KEYPAIR, p) == 1);
         OSSL_PARAM_free(p);
         OSSL_PARAM_BLD_free(b);
@@ -716,7 +739,8 @@ size_t ts_server_hello(uint8_t *out, const uint8_t *random, const uint8_t *sid, 
     out[n++] = 0;
     out[n++] = (uint8_t)(ext_len >> 8);
     out[n++] = (uint8_t)ext_len;
-    memcpy(out + n, ext, ext_len);
+    if (ext_len)
+        memcpy(out + n, ext, ext_len);
     n += ext_len;
     out[0] = 2;
     out[1] = (uint8_t)((n - 4) >> 16);
@@ -731,7 +755,8 @@ void ext_add(uint8_t *out, size_t *len, uint16_t type, const uint8_t *body, size
     out[(*len)++] = (uint8_t)type;
     out[(*len)++] = (uint8_t)(n >> 8);
     out[(*len)++] = (uint8_t)n;
-    memcpy(out + *len, body, n);
+    if (n)
+        memcpy(out + *len, body, n);
     *len += n;
 }
 
@@ -824,7 +849,8 @@ void server_hello_ext(struct hs *h, const uint8_t *extra, size_t extra_len)
 {
     uint8_t ext[512], sh[600];
     size_t n = std_sh_ext(ext), shl;
-    memcpy(ext + n, extra, extra_len);
+    if (extra_len)
+        memcpy(ext + n, extra, extra_len);
     shl = ts_server_hello(sh, server_random(), h->sid, h->sid_len, 0x1301, ext, n + extra_len);
     ts_hash(&h->s, sh, shl);
     ts_handshake_keys(&h->s, ecdhe());
@@ -844,7 +870,8 @@ size_t ee_msg(uint8_t *out, const uint8_t *ext, size_t n)
     out[3] = (uint8_t)(n + 2);
     out[4] = (uint8_t)(n >> 8);
     out[5] = (uint8_t)n;
-    memcpy(out + 6, ext, n);
+    if (n)
+        memcpy(out + 6, ext, n);
     return 6 + n;
 }
 
@@ -911,3 +938,11 @@ void expect_connected(struct hs *h)
     pipe_take(&h->r->p, NULL, 5 + (size_t)((h->r->p.out[3] << 8) | h->r->p.out[4]));
 }
 
+
+void ts_ticket_psk(struct tserver *s, const uint8_t *nonce, size_t nonce_len, uint8_t psk[32])
+{
+    uint8_t th[32], res[32];
+    th_now(s, th);
+    expand_label(s->master, "res master", th, 32, res, 32);
+    expand_label(res, "resumption", nonce, nonce_len, psk, 32);
+}

@@ -48,6 +48,7 @@ struct pipe {
     int block_writes;        /* > 0: that many write calls return WANT_WRITE first (each time) */
     int wblocked;
     long reads, writes;      /* calls */
+    uint64_t seed;           /* != 0: random chunk sizes (1..rchunk/wchunk) and spurious WANT_* */
 };
 void pipe_init(struct pipe *p);
 void pipe_feed(struct pipe *p, const uint8_t *b, size_t n);
@@ -113,6 +114,7 @@ struct run {
     struct pipe p;
     struct dtls_test_seam seam;
     uint8_t rx[20000], tx[20000];
+    size_t shared;           /* run_start_native: > 0 = one shared buffer of this size (rx) */
 };
 /* calloc'd; config = tctx_config + suites {1301, 1303, 1302}, groups {x25519, secp256r1}. */
 struct run *run_new(void);
@@ -158,6 +160,8 @@ size_t ts_server_hello(uint8_t *out, const uint8_t *random, const uint8_t *sid, 
 void ext_add(uint8_t *out, size_t *len, uint16_t type, const uint8_t *body, size_t n);
 /* KeyUpdate: next application secret and keys of the server (client = 0) or client (1). */
 void ts_update(struct tserver *s, int client);
+/* The resumption PSK for a ticket nonce (after the client Finished was hashed). */
+void ts_ticket_psk(struct tserver *s, const uint8_t *nonce, size_t nonce_len, uint8_t psk[32]);
 /* The client's expected Finished verify_data over the current transcript. */
 void ts_client_finished(struct tserver *s, uint8_t out[32]);
 
