@@ -226,47 +226,64 @@ int spool_open(const char *dir, struct spool **out, char *err, size_t errlen)
     return SPOOL_OK;
 }
 
+/* Insert s keeping seq[] ascending. With one putting thread (spool.h) s is always the
+ * largest, so this appends. */
+static int insert_seq(struct spool *sp, uint64_t s)
+{
+    int rc = push_seq(sp, s);
+    if (rc != SPOOL_OK)
+        return rc;
+    size_t i = sp->n - 1;
+    while (i > sp->base && sp->seq[i - 1] > s) {
+        sp->seq[i] = sp->seq[i - 1];
+        i--;
+    }
+    sp->seq[i] = s;
+    return SPOOL_OK;
+}
+
+/* The file I/O runs outside the mutex so that a publisher thread can take and finish
+ * messages while the reader thread is waiting for fsync. A message joins the pending
+ * list only after the directory fsync: spool_next never hands out what is not durable. */
 int spool_put(struct spool *sp, const void *data, size_t len, uint64_t *id)
 {
     pthread_mutex_lock(&sp->mu);
-    uint64_t s = sp->next_seq;
-    char tmp[NAME_MAX_LEN], name[NAME_MAX_LEN];
+    uint64_t s = sp->next_seq++;
+    pthread_mutex_unlock(&sp->mu);
+
+    char tmp[NAME_MAX_LEN], name[NAME_MAX_LEN], err[sizeof sp->err];
     tmp_name(tmp, s);
     msg_name(name, s);
-    int rc = SPOOL_E_IO;
+    int rc = SPOOL_E_IO, renamed = 0;
     int fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        set_err(sp->err, sizeof sp->err, "cannot create spool file: %s", strerror(errno));
-        goto out;
-    }
-    if (write_all(fd, data, len) != 0 || fsync_retry(fd) != 0) {
-        set_err(sp->err, sizeof sp->err, "cannot write spool file: %s", strerror(errno));
+        set_err(err, sizeof err, "cannot create spool file: %s", strerror(errno));
+    } else if (write_all(fd, data, len) != 0 || fsync_retry(fd) != 0) {
+        set_err(err, sizeof err, "cannot write spool file: %s", strerror(errno));
         close(fd);
         unlinkat(sp->dirfd, tmp, 0);
-        goto out;
-    }
-    close(fd);
-    if (renameat(sp->dirfd, tmp, sp->dirfd, name) != 0) {
-        set_err(sp->err, sizeof sp->err, "cannot rename spool file: %s", strerror(errno));
+    } else if (close(fd), renameat(sp->dirfd, tmp, sp->dirfd, name) != 0) {
+        set_err(err, sizeof err, "cannot rename spool file: %s", strerror(errno));
         unlinkat(sp->dirfd, tmp, 0);
-        goto out;
+    } else {
+        /* From here the message exists and the next open will find it, so it is
+         * listed even if the directory sync fails. */
+        renamed = 1;
+        if (fsync_retry(sp->dirfd) != 0)
+            set_err(err, sizeof err, "cannot sync the spool directory: %s", strerror(errno));
+        else
+            rc = SPOOL_OK;
     }
-    /* From here the message exists (and will be found by the next open) even if the
-     * directory sync fails, so it is recorded either way. */
-    sp->next_seq = s + 1;
-    if (push_seq(sp, s) != SPOOL_OK) {
-        set_err(sp->err, sizeof sp->err, "out of memory");
+    pthread_mutex_lock(&sp->mu);
+    if (renamed && insert_seq(sp, s) != SPOOL_OK) {
+        set_err(err, sizeof err, "out of memory");
         rc = SPOOL_E_NOMEM;
-        goto out;
     }
-    if (fsync_retry(sp->dirfd) != 0) {
-        set_err(sp->err, sizeof sp->err, "cannot sync the spool directory: %s", strerror(errno));
-        goto out;
-    }
-    *id = s;
-    rc = SPOOL_OK;
-out:
+    if (rc != SPOOL_OK)
+        memcpy(sp->err, err, sizeof err);
     pthread_mutex_unlock(&sp->mu);
+    if (rc == SPOOL_OK)
+        *id = s;
     return rc;
 }
 
@@ -307,6 +324,20 @@ static int read_file(int dirfd, const char *name, char **data, size_t *len)
     return 0;
 }
 
+/* Index of id in the pending list, or sp->n when it is not pending. */
+static size_t find_seq(const struct spool *sp, uint64_t id)
+{
+    size_t lo = sp->base, hi = sp->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->seq[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sp->n && sp->seq[lo] == id ? lo : sp->n;
+}
+
 /* Remove seq[i] from the pending list. */
 static void drop_index(struct spool *sp, size_t i)
 {
@@ -326,28 +357,34 @@ static void drop_index(struct spool *sp, size_t i)
 
 int spool_next(struct spool *sp, uint64_t *id, char **data, size_t *len)
 {
-    pthread_mutex_lock(&sp->mu);
-    int rc = 0;
-    while (sp->cursor < sp->n) {
-        uint64_t s = sp->seq[sp->cursor];
+    for (;;) {
+        pthread_mutex_lock(&sp->mu);
+        if (sp->cursor >= sp->n) {
+            pthread_mutex_unlock(&sp->mu);
+            return 0;
+        }
+        uint64_t s = sp->seq[sp->cursor++];
+        pthread_mutex_unlock(&sp->mu);
+
         char name[NAME_MAX_LEN];
         msg_name(name, s);
         if (read_file(sp->dirfd, name, data, len) == 0) {
             *id = s;
-            sp->cursor++;
-            rc = 1;
-            break;
+            return 1;
         }
-        if (errno == ENOENT) { /* removed behind our back: nothing left to send */
-            drop_index(sp, sp->cursor);
+        int e = errno;
+        pthread_mutex_lock(&sp->mu);
+        if (e == ENOENT) { /* removed behind our back: nothing left to send */
+            size_t i = find_seq(sp, s);
+            if (i < sp->n)
+                drop_index(sp, i);
+            pthread_mutex_unlock(&sp->mu);
             continue;
         }
-        set_err(sp->err, sizeof sp->err, "cannot read spool file %s: %s", name, strerror(errno));
-        rc = errno == ENOMEM ? SPOOL_E_NOMEM : SPOOL_E_IO;
-        break;
+        set_err(sp->err, sizeof sp->err, "cannot read spool file %s: %s", name, strerror(e));
+        pthread_mutex_unlock(&sp->mu);
+        return e == ENOMEM ? SPOOL_E_NOMEM : SPOOL_E_IO;
     }
-    pthread_mutex_unlock(&sp->mu);
-    return rc;
 }
 
 void spool_rewind(struct spool *sp)
@@ -360,34 +397,31 @@ void spool_rewind(struct spool *sp)
 int spool_done(struct spool *sp, uint64_t id)
 {
     pthread_mutex_lock(&sp->mu);
-    int rc = SPOOL_E_NOENT;
-    size_t lo = sp->base, hi = sp->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sp->seq[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t i = find_seq(sp, id);
+    if (i == sp->n) {
+        pthread_mutex_unlock(&sp->mu);
+        return SPOOL_E_NOENT;
     }
-    if (lo < sp->n && sp->seq[lo] == id) {
-        char name[NAME_MAX_LEN];
-        msg_name(name, id);
-        if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT) {
-            set_err(sp->err, sizeof sp->err, "cannot remove spool file %s: %s", name, strerror(errno));
-            rc = SPOOL_E_IO;
-        } else {
-            drop_index(sp, lo);
-            /* Not syncing here would only risk a duplicate after power loss, never a
-             * loss; syncing keeps "done" as durable as "put". */
-            if (fsync_retry(sp->dirfd) != 0) {
-                set_err(sp->err, sizeof sp->err, "cannot sync the spool directory: %s", strerror(errno));
-                rc = SPOOL_E_IO;
-            } else {
-                rc = SPOOL_OK;
-            }
-        }
-    }
+    drop_index(sp, i);
     pthread_mutex_unlock(&sp->mu);
+
+    char name[NAME_MAX_LEN], err[sizeof sp->err];
+    msg_name(name, id);
+    int rc = SPOOL_OK;
+    /* If the unlink or the sync fails the file may come back on the next start and be
+     * sent again: a duplicate, never a loss. Syncing keeps "done" as durable as "put". */
+    if (unlinkat(sp->dirfd, name, 0) != 0 && errno != ENOENT) {
+        set_err(err, sizeof err, "cannot remove spool file %s: %s", name, strerror(errno));
+        rc = SPOOL_E_IO;
+    } else if (fsync_retry(sp->dirfd) != 0) {
+        set_err(err, sizeof err, "cannot sync the spool directory: %s", strerror(errno));
+        rc = SPOOL_E_IO;
+    }
+    if (rc != SPOOL_OK) {
+        pthread_mutex_lock(&sp->mu);
+        memcpy(sp->err, err, sizeof err);
+        pthread_mutex_unlock(&sp->mu);
+    }
     return rc;
 }
 

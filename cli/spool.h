@@ -30,8 +30,9 @@
  * Files with other names are left alone and ignored. Sequence numbers only order the
  * pending messages: after a restart with nothing pending, numbering starts again at 1.
  *
- * A spool may be used from several threads (one reader putting, one publisher taking):
- * every call takes the spool's mutex.
+ * A spool may be used from two threads at once, one putting and one taking (next, done):
+ * the lists are under the spool's mutex, the file I/O (and its fsync waits) is not, so
+ * taking and finishing messages does not wait for a put's fsync.
  */
 #ifndef DTLS_SEND_SPOOL_H
 #define DTLS_SEND_SPOOL_H

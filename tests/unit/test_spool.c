@@ -286,6 +286,59 @@ Test(spool, creates_missing_parents_private)
     rmdir(sub);
 }
 
+#include <pthread.h>
+
+struct putter_arg {
+    struct spool *sp;
+    int n;
+};
+
+static void *putter(void *p)
+{
+    struct putter_arg *a = p;
+    char msg[64];
+    for (int i = 0; i < a->n; i++) {
+        snprintf(msg, sizeof msg, "{\"n\":%d}", i);
+        uint64_t id;
+        if (spool_put(a->sp, msg, strlen(msg), &id) != SPOOL_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+Test(spool, one_thread_puts_while_another_takes_and_finishes)
+{
+    struct spool *sp = open_ok();
+    struct putter_arg a = { sp, 300 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, putter, &a), 0);
+    int seen = 0;
+    char want[64];
+    while (seen < a.n) {
+        uint64_t id;
+        char *data;
+        size_t len;
+        int rc = spool_next(sp, &id, &data, &len);
+        cr_assert_geq(rc, 0);
+        if (rc == 0) {
+            usleep(100);
+            continue;
+        }
+        snprintf(want, sizeof want, "{\"n\":%d}", seen);
+        cr_assert_str_eq(data, want, "taken in the order put");
+        free(data);
+        cr_assert_eq(spool_done(sp, id), SPOOL_OK);
+        seen++;
+    }
+    void *ret;
+    pthread_join(th, &ret);
+    cr_assert_null(ret);
+    expect_empty(sp);
+    cr_assert_eq(spool_count(sp), 0);
+    cr_assert_eq(count_msg_files(), 0);
+    spool_close(sp);
+}
+
 /* ---------------------------------------------------------------- crash test
  * A child puts messages (and marks some done) in a loop and reports over a pipe; the
  * parent SIGKILLs it at a random moment, then opens the spool and checks:
