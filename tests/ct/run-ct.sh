@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Constant-time checks: runs every check of ct_crypto under valgrind memcheck,
+# Constant-time checks: runs every check of ct_crypto (primitives) and ct_tls
+# (key schedule, traffic keys, record seal/open) under valgrind memcheck,
 # one check per valgrind process, and fails if memcheck sees a branch or a
 # memory index that depends on a secret (see ct_crypto.c for the technique).
 #
@@ -45,36 +46,46 @@ fi
 
 bin=${1:-}
 [ $# -gt 0 ] && shift
+bins=()
 if [ -z "$bin" ] || [ "$bin" = - ]; then
-    bin=$work/ct_crypto
     srcs=()
     for f in "$top"/src/crypto/*.c; do
-        # The provider table names every primitive; the checks do not need it.
+        # The provider table names every primitive; the crypto checks do not need it.
         [ "$(basename "$f")" = provider.c ] || srcs+=("$f")
     done
+    # ct_crypto: the primitives; ct_tls: the key schedule and the record layer
+    # (the whole library: the TLS layer reaches crypto through the provider).
     # shellcheck disable=SC2086
     if ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" \
-            "${srcs[@]}" "$top/tests/ct/ct_crypto.c" -o "$bin" 2>"$work/build.log"; then
+            "${srcs[@]}" "$top/tests/ct/ct_crypto.c" -o "$work/ct_crypto" 2>"$work/build.log" ||
+       ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" \
+            "$top"/src/crypto/*.c "$top"/src/x509/*.c "$top"/src/tls/*.c "$top/tests/ct/ct_tls.c" \
+            -o "$work/ct_tls" 2>>"$work/build.log"; then
         cat "$work/build.log" >&2
         echo "FAIL build"
         echo "0 passed, 1 failed"
         exit 1
     fi
+    bins=("$work/ct_crypto" "$work/ct_tls")
+else
+    bins=("$bin")
 fi
 
+# names: one "BINARY NAME [expect-leak]" line per check to run.
 passed=0 failed=0 skipped=0
+all=$(for b in "${bins[@]}"; do "$b" list | sed "s|^|$b |"; done)
 if [ $# -gt 0 ]; then
     names=""
     for c in "$@"; do
-        line=$("$bin" list | grep -E "^$c( |\$)")
+        line=$(grep -E "^[^ ]+ $c( |\$)" <<<"$all")
         if [ -z "$line" ]; then
-            echo "FAIL $c (no such check; see: $bin list)"
+            echo "FAIL $c (no such check; see: ct_crypto list, ct_tls list)"
             failed=$((failed + 1))
         fi
         names="$names$line"$'\n'
     done
 else
-    names=$("$bin" list)
+    names=$all
 fi
 
 # Normalise a line of C for comparison: trim, squeeze blanks.
@@ -127,7 +138,7 @@ split_log() {
     touch "$work/ctx.list"
 }
 
-while read -r name flag; do
+while read -r bin name flag; do
     [ -n "$name" ] || continue
     log=$work/$name.vg
     valgrind --tool=memcheck --error-exitcode=1 --track-origins=yes --num-callers=30 \
