@@ -1,5 +1,6 @@
 /* dtls-send: publish JSON telemetry over TLS 1.3 (libdtls), probe and verify. */
 #include "commands.h"
+#include "config.h"
 #include "exitcodes.h"
 #include "options.h"
 
@@ -11,6 +12,9 @@ int main(int argc, char **argv)
     struct options o;
     signal(SIGPIPE, SIG_IGN);
     int rc = options_parse(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    rc = config_apply(&o);
     if (rc >= 0)
         return rc;
     switch (o.cmd) {

@@ -56,6 +56,8 @@ struct http_req {
     const char *authorization;        /* value of the Authorization header, or NULL; shown as
                                          "Authorization: <redacted>" in -v traces */
     const char *content_type;         /* NULL: no Content-Type header */
+    const char *secret_in_target;     /* a credential inside target (thingsboard's token): shown as
+                                         <redacted> in -v traces; NULL: none */
     const uint8_t *body;              /* may be NULL when body_len is 0 */
     size_t body_len;
     int no_body;                      /* 1: send no Content-Length at all (GET) */
