@@ -7,6 +7,7 @@
 #include "output.h"
 #include "trust.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,22 +18,31 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* After a handshake, read briefly so NewSessionTicket messages arrive (servers send them
- * right after the handshake). Stops at the first ticket, at EOF, or after wait_ms. */
+ * right after the handshake). Stops at the first ticket, at EOF, or after wait_ms. The
+ * socket is non-blocking meanwhile: dtls_read returns DTLS_WANT_READ once the ticket's
+ * record is processed and nothing else is there, so we stop as soon as the ticket is in
+ * (a blocking read would wait out wait_ms, and its timeout would leave the connection
+ * with a sticky I/O error and no close_notify). */
 static void collect_ticket(struct conn *k, struct conn_settings *s, int wait_ms)
 {
-    int64_t saved = k->sock.deadline_ms;
-    int64_t d = dtls_posix_now_ms() + wait_ms;
-    if (saved && saved < d)
-        d = saved;
-    k->sock.deadline_ms = d;
+    int64_t end = dtls_posix_now_ms() + wait_ms;
+    if (k->sock.deadline_ms && k->sock.deadline_ms < end)
+        end = k->sock.deadline_ms;
     uint8_t buf[512];
+    k->sock.nonblocking = 1;
     while (!s->have_ticket) {
         long n = dtls_read(&k->tls, buf, sizeof buf);
+        if (n == DTLS_WANT_READ || n == DTLS_WANT_WRITE) {
+            int64_t left = end - dtls_posix_now_ms();
+            struct pollfd p = { .fd = k->sock.fd, .events = n == DTLS_WANT_READ ? POLLIN : POLLOUT };
+            if (s->have_ticket || left <= 0 || poll(&p, 1, (int)left) <= 0)
+                break;
+            continue;
+        }
         if (n <= 0)
             break;
     }
-    k->sock.deadline_ms = saved;
-    k->sock.timed_out = 0;
+    k->sock.nonblocking = 0;
 }
 
 static cJSON *json_str_or_null(const char *s)
