@@ -82,6 +82,7 @@ MAX_BODY = 16 << 20
 MAX_WAIT = 300.0         # longest long poll the cloud holds, seconds
 IDLE_TIMEOUT = 120.0     # keep-alive connection idle limit
 HANDSHAKE_TIMEOUT = 10.0
+TCP_ESTABLISHED = 1      # Linux tcp_info.tcpi_state
 
 DEFAULT_USERS = {
     "drogue": {"device1@app1": "secret"},
@@ -327,6 +328,26 @@ class Conn:
         self.closed = False
         self._lock = threading.Lock()
 
+    def peer_gone(self):
+        """Has the client closed or reset the connection? A long poll checks this while
+        it waits, so a client that went away (SIGINT, SIGKILL) cannot take a command
+        with it. TCP state rather than a read: a close_notify or a pipelined request
+        may be buffered ahead of the FIN."""
+        if self.closed:
+            return True
+        try:
+            fd = self.sock.fileno()
+            if fd < 0:
+                return True
+            s = socket.socket(fileno=os.dup(fd))
+            try:
+                info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+            finally:
+                s.close()
+        except OSError:
+            return True
+        return info[0] != TCP_ESTABLISHED
+
     def abort(self):
         with self._lock:
             if self.closed:
@@ -441,9 +462,9 @@ class Cloud:
                         self.awaiting[cmd.id] = cmd
                     return cmd
                 left = deadline - time.monotonic()
-                if left <= 0 or conn.closed or self.stopping:
+                if left <= 0 or self.stopping or conn.peer_gone():
                     return None
-                self.cond.wait(left)
+                self.cond.wait(min(left, 0.2))
 
     def requeue(self, cmd):
         with self.cond:

@@ -268,6 +268,19 @@ def long_poll_woken_by_command():
     eq(json.loads(out["r"][2]), {"id": int(cid), "method": "ping", "params": None}, "rpc")
 
 
+@case
+def abandoned_poll_does_not_take_commands():
+    s = raw_tls()
+    s.sendall(b"POST /v1/x?ct=30 HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + DROGUE.encode() +
+              b"\r\nContent-Length: 2\r\n\r\n{}")
+    CLOUD.wait_for(lambda st: st["polls"] >= 1, what="the poll")
+    s.close()                                   # the device goes away mid-poll
+    CLOUD.wait_for(lambda st: st["active_connections"] == 0, what="the cloud to notice")
+    cid = CLOUD.command("drogue", "device1", "for-the-next-poll")
+    st, h, _ = call("POST", "/v1/x?ct=5", b'{}', {"Authorization": DROGUE, **JSON_CT})
+    eq((st, h.get("command")), (200, "for-the-next-poll"), "command %s after an abandoned poll" % cid)
+
+
 # ------------------------------------------------------------------ faults
 class SkipCase(Exception):
     pass
