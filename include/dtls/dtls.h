@@ -43,15 +43,17 @@
  * about 1.5 KB on x86-64 and 1.4 KB on Cortex-M4 (the two AEAD key contexts
  * are most of it; test_record.c checks it stays under 2 KB and prints the
  * sizes); the X.509 chain validator embedded for the handshake adds about
- * 4 KB (the whole struct: 5480 bytes on x86-64, 5376 on Cortex-M4 when this
- * was written). The receive buffer must hold one whole record
- * (DTLS_RECORD_SIZE of the fragment length the server will use) plus, during
- * the handshake, the server's leaf certificate and one more certificate of the
- * chain (certificates are handed to the X.509 layer one at a time, never the
- * whole chain). The transmit buffer bounds the size of the records we send
+ * 4 KB (the whole struct: 5472 bytes on x86-64 when this was written). The
+ * receive buffer must hold one whole record (DTLS_RECORD_SIZE of the fragment
+ * length the server will use) and, during the handshake, the largest single
+ * certificate of the server's chain (certificates are handed to the X.509
+ * layer one at a time, never the whole chain; the records of the server's
+ * flight are received in the then idle transmit buffer): see "Sizing the
+ * buffers" below. The transmit buffer bounds the size of the records we send
  * (smaller buffer, smaller records) and must hold the ClientHello
  * (DTLS_TX_MIN is plenty unless the session ticket is large). rx and tx may be
- * the same buffer: the connection is then half-duplex (see dtls_write).
+ * the same buffer: the connection is then half-duplex (see dtls_write), and
+ * the buffer must hold a certificate plus a record.
  * No function of the library allocates memory, touches global state or calls
  * the operating system.
  */
@@ -257,10 +259,42 @@ struct dtls_config {
  * AEAD tag 16. A server that ignores max_fragment may send up to 2^14 + 256 bytes
  * of ciphertext, which is what frag == 0 means. */
 #define DTLS_RECORD_SIZE(frag) ((frag) == 0 ? 5 + 16384 + 256 : 5 + (frag) + 1 + 16)
-/* Room for the server's leaf certificate plus one more certificate of its chain,
- * kept in the receive buffer during the handshake. 4 KB fits common chains. */
+/*
+ * Sizing the buffers: the rule.
+ *
+ * The server's Certificate message is taken one certificate at a time: each
+ * CertificateEntry (DER + 5 bytes) is assembled whole in rx, handed to the
+ * X.509 validator (which copies what it needs, the leaf's key included) and
+ * dropped. So the chain never has to fit, only its largest certificate.
+ * DTLS_CERT_ROOM is that size: the largest certificate (and largest other
+ * handshake message: CertificateVerify is 520 bytes with RSA-4096) the server
+ * will send. Certificates with RSA-4096 keys are about 1.4 KB, ECDSA ones
+ * 0.5-1 KB; a long subjectAltName list adds to that.
+ *
+ * Separate rx and tx (the usual case). While the server's encrypted flight
+ * arrives, tx is idle, so records are received into tx and only their
+ * plaintext is moved into rx. Then
+ *     rx >= max(DTLS_RECORD_SIZE(frag), DTLS_CERT_ROOM)   = DTLS_RX_BUFFER_SIZE(frag)
+ *     tx >= DTLS_RECORD_SIZE(frag), at least DTLS_TX_MIN  = DTLS_TX_BUFFER_SIZE(frag)
+ * where frag is the record size the server will use: cfg.max_fragment if the
+ * server honours it (max_fragment_length or record_size_limit), else 0 (2^14).
+ * Example: frag 1024 with RSA-4096 chains: rx 2048, tx 1046 (the test in
+ * tests/unit/test_x509_stream.c). A record larger than tx (a server that
+ * ignores max_fragment) is received in rx instead, when it fits there.
+ *
+ * One shared buffer (rx == tx): a certificate and the record that completes
+ * it must fit together: buf >= DTLS_SHARED_BUFFER_SIZE(frag).
+ *
+ * Too small a buffer fails the handshake with DTLS_E_BUFFER (alert
+ * internal_error), never with a partial check. A NewSessionTicket too big
+ * for rx is skipped (no resumption), not an error.
+ */
+#ifndef DTLS_CERT_ROOM
 #define DTLS_CERT_ROOM 4096
-#define DTLS_RX_BUFFER_SIZE(frag) (DTLS_RECORD_SIZE(frag) + DTLS_CERT_ROOM)
+#endif
+#define DTLS_RX_BUFFER_SIZE(frag) \
+    (DTLS_RECORD_SIZE(frag) > DTLS_CERT_ROOM ? DTLS_RECORD_SIZE(frag) : DTLS_CERT_ROOM)
+#define DTLS_SHARED_BUFFER_SIZE(frag) (DTLS_RECORD_SIZE(frag) + DTLS_CERT_ROOM)
 /* The transmit buffer: records we send are sized to fit it (and the server's limit).
  * It must hold the ClientHello, and while client authentication runs, one record
  * plus the CertificateVerify. */
@@ -297,10 +331,10 @@ struct dtls_client {
     uint8_t *tx;
     size_t rx_cap, tx_cap;
 
-    /* Receive side: rx[0, pin) the server's leaf certificate (kept until CertificateVerify),
-       rx[hs_off, hs_end) handshake bytes not yet consumed, rx[hs_end, hs_end + rec_have)
-       the record being received, rx[app_off, app_end) application data not yet read. */
-    size_t pin, hs_off, hs_end, rec_have, app_off, app_end;
+    /* Receive side: rx[hs_off, hs_end) handshake bytes not yet consumed, rx[hs_end,
+       hs_end + rec_have) the record being received (or tx[0, rec_have) during the
+       server's flight), rx[app_off, app_end) application data not yet read. */
+    size_t hs_off, hs_end, rec_have, app_off, app_end;
     /* Transmit side: tx[out_off, out_end) sealed records still to write; tx[stage_off,
        tx_cap) a handshake message being cut into records, stage_pos bytes of it done. */
     size_t out_off, out_end, stage_off, stage_pos;

@@ -256,6 +256,16 @@ struct dtls_x509_key {
     uint8_t k[DTLS_X509_KEY_MAX]; /* RSA modulus / EC point 04||X||Y / Ed25519 key */
 };
 
+/* The public key of a DER certificate copied into k, with no policy beyond what
+ * struct dtls_x509_key can hold (weak RSA keys are copied: the validator, or the
+ * crypto provider, judges keys). What a TLS client that does not validate the
+ * chain keeps for CertificateVerify. Returns 0, DTLS_X509_E_BAD_CERTIFICATE or
+ * DTLS_X509_E_UNSUPPORTED_ALGORITHM (unknown key type, RSA modulus above
+ * DTLS_X509_MAX_RSA_BITS, exponent longer than 4 octets). */
+int dtls_x509_cert_key(const uint8_t *der, size_t der_len, struct dtls_x509_key *k);
+/* A reference to a copied key (valid while k is). */
+void dtls_x509_key_ref(const struct dtls_x509_key *k, struct dtls_pubkey_ref *out);
+
 /* Anchor flags */
 #define DTLS_X509_ANCHOR_CA 0x01u        /* may issue certificates (cA TRUE, or a v1 certificate) */
 #define DTLS_X509_ANCHOR_PATH_LEN 0x02u  /* max_path_len applies */

@@ -138,19 +138,20 @@ static int outcome(struct dtls_client *c, int rc)
 /* Read one record and dispatch it. */
 static int pump(struct dtls_client *c)
 {
-    uint8_t type;
-    size_t off, len;
-    TRY(dtls_rec_read(c, &type, &off, &len));
+    uint8_t type, *p;
+    size_t len;
+    TRY(dtls_rec_read(c, &type, &p, &len));
     switch (type) {
     case CT_ALERT:
-        return dtls_rec_on_alert(c, c->rx + off, len);
+        return dtls_rec_on_alert(c, p, len);
     case CT_HANDSHAKE:
-        return dtls_hs_on_record(c, off, len);
+        return dtls_hs_on_record(c, p, len);
     case CT_APPDATA:
-        /* not before the handshake is done, never in the middle of a handshake message */
+        /* not before the handshake is done (so always in rx), never in the middle of a
+           handshake message */
         REQUIRE(c->state == ST_CONNECTED && c->hs_off == c->hs_end, DTLS_E_UNEXPECTED_MESSAGE);
-        c->app_off = off;
-        c->app_end = off + len;
+        c->app_off = (size_t)(p - c->rx);
+        c->app_end = c->app_off + len;
         return DTLS_OK;
     default: /* a dropped change_cipher_spec */
         return DTLS_OK;

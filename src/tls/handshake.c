@@ -23,9 +23,12 @@
  * (5.1), checked by the loop.
  *
  * Handshake bytes are assembled in rx (a message may span records; a record
- * may hold several messages). The Certificate message is the exception: it is
- * consumed entry by entry as entries complete, so only one certificate (plus
- * the pinned leaf, needed for CertificateVerify) has to fit in the buffer.
+ * may hold several messages, and a record larger than the room left in rx is
+ * taken in pieces, see dtls_hs_on_record). The Certificate message is the
+ * exception: it is hashed and consumed entry by entry as entries complete, and
+ * each certificate goes to the X.509 validator, which copies what it needs
+ * (for the leaf: its public key, used for CertificateVerify). So only one
+ * certificate has to fit in the buffer, never the chain.
  */
 #include <string.h>
 
@@ -314,16 +317,20 @@ static int on_certificate_request(struct dtls_client *c, const uint8_t *m, size_
 /*
  * One certificate of the server's chain, in the order sent (index 0 = leaf). The
  * single place where chain validation plugs in: hand each DER to the validator
- * (it copies what it needs; der is not valid after the call, except the leaf,
- * which stays pinned at rx[0, pin) until CertificateVerify).
+ * (it copies what it needs, the leaf's key included; der is not valid after the
+ * call). Without validation only the leaf's key is kept, for CertificateVerify.
  */
 static int tls_on_certificate(struct dtls_client *c, unsigned index, const uint8_t *der, size_t len)
 {
     const struct dtls_config *cfg = c->cfg;
     if (cfg->peer_cert)
         cfg->peer_cert(cfg->ctx, index, der, len);
-    if (cfg->verify == DTLS_VERIFY_NONE)
-        return DTLS_OK;
+    if (cfg->verify == DTLS_VERIFY_NONE) {
+        int rc = index == 0 ? dtls_x509_cert_key(der, len, &c->u.hs.x509.leaf_key) : 0;
+        if (rc == DTLS_X509_E_BAD_CERTIFICATE)
+            return dtls_tls_fail(c, DTLS_E_BAD_CERTIFICATE);
+        return rc < 0 ? dtls_tls_fail(c, DTLS_E_UNSUPPORTED_CERTIFICATE) : DTLS_OK;
+    }
     if (index == 0) {
         dtls_x509_validator_init(&c->u.hs.x509, cfg->trust, cfg->now(cfg->ctx), cfg->server_name,
                                  DTLS_X509_PURPOSE_SERVER);
@@ -382,13 +389,14 @@ static int cert_step(struct dtls_client *c)
             return 0;
         dlen = ld24(b);
         REQUIRE(dlen >= 1 && (size_t)dlen + 5 <= c->cert_left, DTLS_E_DECODE_ERROR);
-        if ((size_t)dlen + 5 + 22 > dtls_rec_rx_limit(c) - c->pin)
+        /* the entry must fit in rx whole (the certificate is handed on in one piece) */
+        if ((size_t)dlen + 5 > dtls_rec_hs_room(c))
             return dtls_tls_fail(c, DTLS_E_BUFFER);
         if (avail < (size_t)dlen + 5)
             return 0;
         entry = (size_t)dlen + 5 + ld16(b + 3 + dlen);
         REQUIRE(entry <= c->cert_left, DTLS_E_DECODE_ERROR);
-        if (entry + 22 > dtls_rec_rx_limit(c) - c->pin)
+        if (entry > dtls_rec_hs_room(c))
             return dtls_tls_fail(c, DTLS_E_BUFFER);
         if (avail < entry)
             return 0;
@@ -396,12 +404,6 @@ static int cert_step(struct dtls_client *c)
         REQUIRE(c->chain_len < 255, DTLS_E_BAD_CERTIFICATE);
         dtls_ks_th_update(c, b, entry);
         TRY(tls_on_certificate(c, c->chain_len, b + 3, dlen));
-        if (c->chain_len == 0) {
-            /* pin the leaf at the start of rx (the bytes after this entry lie beyond
-               dlen, so nothing unread is overwritten) */
-            memmove(c->rx, b + 3, dlen);
-            c->pin = dlen;
-        }
         c->chain_len++;
         c->hs_off += entry;
         c->cert_left -= (uint32_t)entry;
@@ -494,12 +496,17 @@ static int on_certificate_verify(struct dtls_client *c, const uint8_t *m, size_t
     for (size_t i = 0; i < n; i++)
         found |= offered[i] == scheme;
     REQUIRE(found, DTLS_E_ILLEGAL_PARAMETER); /* 4.4.3: a scheme we offered */
-    REQUIRE(dtls_x509_cert_pubkey(c->rx, c->pin, &key) == 0, DTLS_E_BAD_CERTIFICATE);
+    /* the leaf's key, as the validator (or, without validation, tls_on_certificate)
+       kept it; a validated chain is the only way past tls_on_certificate_end */
+    if (c->cfg->verify == DTLS_VERIFY_NONE)
+        dtls_x509_key_ref(&c->u.hs.x509.leaf_key, &key);
+    else
+        REQUIRE(dtls_x509_validator_leaf_key(&c->u.hs.x509, &key) == 0, DTLS_E_INTERNAL);
+    REQUIRE(key.type != DTLS_KEY_NONE, DTLS_E_INTERNAL);
     clen = cv_content(c, cv_server, content);
     TRY(verify_signature(c, scheme, &key, content, clen, sig.p, sig.len));
     dtls_ks_th_update(c, m, len);
     c->sig_scheme = scheme;
-    c->pin = 0; /* the leaf is no longer needed */
     c->state = ST_WAIT_FIN;
     return 0;
 }
@@ -608,67 +615,86 @@ static const struct {
     { ST_CONNECTED, HT_KEY_UPDATE, on_key_update },
 };
 
-int dtls_hs_on_record(struct dtls_client *c, size_t off, size_t len)
+/*
+ * The handshake bytes of one record. They are appended to rx[hs_off, hs_end) as far
+ * as rx has room; every complete message (and every complete Certificate entry) is
+ * run through the table and dropped, the rest moved down to rx[0]; then more of the
+ * record is taken. A record that came into rx sits right after hs_end, so it always
+ * goes in whole; one that came into tx (the server's flight, separate buffers) may
+ * go in pieces, which is what lets rx be smaller than a record plus a certificate.
+ * A message too big for rx fails with DTLS_E_BUFFER.
+ */
+int dtls_hs_on_record(struct dtls_client *c, const uint8_t *p, size_t len)
 {
     int must_end = 0;
 
-    memmove(c->rx + c->hs_end, c->rx + off, len);
-    c->hs_end += len;
     for (;;) {
-        size_t avail = c->hs_end - c->hs_off, mlen, i;
-        const uint8_t *m = c->rx + c->hs_off;
-        int rc;
+        size_t room = dtls_rec_rx_limit(c) - c->hs_end;
+        size_t take = len < room ? len : room;
 
-        if (must_end) {
-            /* 5.1: handshake messages must not span a key change */
-            REQUIRE(avail == 0, DTLS_E_UNEXPECTED_MESSAGE);
-            break;
-        }
-        if (c->cert_phase != CP_NONE) {
-            rc = cert_step(c);
-            if (rc < 0)
-                return rc;
-            if (rc == 0)
+        memmove(c->rx + c->hs_end, p, take);
+        c->hs_end += take;
+        p += take;
+        len -= take;
+        for (;;) {
+            size_t avail = c->hs_end - c->hs_off, mlen, i;
+            const uint8_t *m = c->rx + c->hs_off;
+            int rc;
+
+            if (must_end) {
+                /* 5.1: handshake messages must not span a key change */
+                REQUIRE(avail == 0 && len == 0, DTLS_E_UNEXPECTED_MESSAGE);
                 break;
-            continue;
-        }
-        if (avail < 4)
-            break;
-        for (i = 0; i < sizeof hs_table / sizeof hs_table[0]; i++)
-            if (hs_table[i].state == c->state && hs_table[i].type == m[0])
-                break;
-        REQUIRE(i < sizeof hs_table / sizeof hs_table[0], DTLS_E_UNEXPECTED_MESSAGE);
-        if (!hs_table[i].fn) {
-            c->cert_phase = CP_HEADER;
-            continue;
-        }
-        mlen = 4 + (size_t)ld24(m + 1);
-        if (mlen + 22 > dtls_rec_rx_limit(c) - c->pin) {
-            if (m[0] == HT_NEW_SESSION_TICKET) {
-                /* a ticket too big for our buffer: skip it (we just cannot resume) */
-                c->cert_phase = CP_SKIP;
-                c->cert_left = (uint32_t)mlen;
+            }
+            if (c->cert_phase != CP_NONE) {
+                rc = cert_step(c);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0)
+                    break;
                 continue;
             }
-            return dtls_tls_fail(c, DTLS_E_BUFFER);
+            if (avail < 4)
+                break;
+            for (i = 0; i < sizeof hs_table / sizeof hs_table[0]; i++)
+                if (hs_table[i].state == c->state && hs_table[i].type == m[0])
+                    break;
+            REQUIRE(i < sizeof hs_table / sizeof hs_table[0], DTLS_E_UNEXPECTED_MESSAGE);
+            if (!hs_table[i].fn) {
+                c->cert_phase = CP_HEADER;
+                continue;
+            }
+            mlen = 4 + (size_t)ld24(m + 1);
+            if (mlen > dtls_rec_hs_room(c)) {
+                if (m[0] == HT_NEW_SESSION_TICKET) {
+                    /* a ticket too big for our buffer: skip it (we just cannot resume) */
+                    c->cert_phase = CP_SKIP;
+                    c->cert_left = (uint32_t)mlen;
+                    continue;
+                }
+                return dtls_tls_fail(c, DTLS_E_BUFFER);
+            }
+            if (avail < mlen)
+                break;
+            rc = hs_table[i].fn(c, m, mlen);
+            if (rc < 0)
+                return rc;
+            c->hs_off += mlen;
+            must_end = rc == 1;
         }
-        if (avail < mlen)
-            break;
-        rc = hs_table[i].fn(c, m, mlen);
-        if (rc < 0)
-            return rc;
-        c->hs_off += mlen;
-        must_end = rc == 1;
+        /* keep the unconsumed bytes at the start of rx */
+        if (c->hs_off == c->hs_end) {
+            c->hs_off = c->hs_end = 0;
+        } else if (c->hs_off > 0) {
+            memmove(c->rx, c->rx + c->hs_off, c->hs_end - c->hs_off);
+            c->hs_end -= c->hs_off;
+            c->hs_off = 0;
+        }
+        if (len == 0)
+            return DTLS_OK;
+        /* rx is full of one unfinished message: it can never complete */
+        REQUIRE(c->hs_end < dtls_rec_rx_limit(c), DTLS_E_BUFFER);
     }
-    /* keep the unconsumed bytes right after the pinned leaf */
-    if (c->hs_off == c->hs_end) {
-        c->hs_off = c->hs_end = c->pin;
-    } else if (c->hs_off > c->pin) {
-        memmove(c->rx + c->pin, c->rx + c->hs_off, c->hs_end - c->hs_off);
-        c->hs_end -= c->hs_off - c->pin;
-        c->hs_off = c->pin;
-    }
-    return DTLS_OK;
 }
 
 /* ---- our second flight ------------------------------------------------------------------ */

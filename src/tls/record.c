@@ -1,16 +1,25 @@
 /*
  * The record layer (RFC 8446 section 5): framing, protection, limits, alerts.
  *
- * Receiving. A record is always read whole into rx right after the handshake
- * bytes still waiting to be parsed (rx[hs_end...]): first its 5-byte header,
- * then exactly the body it announces, never more, so the transport keeps
- * whatever follows (the buffer holds at most one record at a time, and a
- * shared rx/tx buffer never sees incoming bytes land on outgoing ones). The
- * reads may stop at any byte (rec_have counts what arrived); the record is
- * opened in place:
+ * Receiving. A record is always read whole: first its 5-byte header, then
+ * exactly the body it announces, never more, so the transport keeps whatever
+ * follows (the engine holds at most one record at a time, and a shared rx/tx
+ * buffer never sees incoming bytes land on outgoing ones). The reads may stop
+ * at any byte (rec_have counts what arrived); the record is opened in place.
+ * Where it lands:
  *
- *   rx: | pinned leaf | handshake bytes | hdr | ciphertext ............ | tag |
- *       0            pin               hs_end                                  rx_limit
+ *   rx: | handshake bytes not yet parsed | hdr | ciphertext ........ | tag |
+ *       0                               hs_end                              rx_limit
+ *
+ * except during the server's encrypted flight (EncryptedExtensions to
+ * Finished) with separate buffers: the transmit buffer is idle then (the
+ * ClientHello is answered, our second flight not begun), so the record lands
+ * at tx[0] and only its plaintext is copied into rx, piece by piece as the
+ * handshake layer consumes it (dtls_hs_on_record). rx then only has to hold
+ * the largest single handshake message or certificate, not that plus a
+ * record; a record too big for tx still lands in rx when it fits there.
+ * Nothing is written to tx while a record is being received there
+ * (F_REC_TX), and the plaintext is handed on only after its tag verified.
  *
  * Protected records have outer type application_data; the plaintext is
  * TLSInnerPlaintext = content || type || zeros, so the content type is the
@@ -68,8 +77,9 @@ int dtls_tls_fail_alert(struct dtls_client *c, int err, int alert)
         c->alert_out = (uint16_t)(0x100 | alert);
     /* Nothing received is looked at again; the secrets are no longer needed (the write
        keys stay until the alert is out). */
-    c->pin = c->hs_off = c->hs_end = c->rec_have = c->app_off = c->app_end = 0;
+    c->hs_off = c->hs_end = c->rec_have = c->app_off = c->app_end = 0;
     c->cert_phase = CP_NONE;
+    c->flags &= ~(uint32_t)F_REC_TX;
     c->stage_off = c->tx_cap;
     c->stage_pos = 0;
     c->flags &= ~(uint32_t)F_STAGE_CERT;
@@ -97,6 +107,8 @@ int dtls_tls_fail(struct dtls_client *c, int err)
 static size_t tx_base(const struct dtls_client *c)
 {
     size_t base, rec;
+    if (c->flags & F_REC_TX)
+        return c->tx_cap; /* a record is arriving in tx: nothing goes out meanwhile */
     if (!(c->flags & F_MONO))
         return 0;
     base = c->hs_end;
@@ -211,11 +223,28 @@ size_t dtls_rec_rx_limit(const struct dtls_client *c)
     return c->rx_cap;
 }
 
-/* Read until rx[start, start + need) is complete. */
-static int fill(struct dtls_client *c, size_t start, size_t need)
+/* Can the next record land in tx? Separate buffers, the server's encrypted flight,
+ * and nothing of ours in tx (no output pending, nothing staged, no alert queued). */
+static int tx_idle(const struct dtls_client *c)
+{
+    return !(c->flags & F_MONO) && c->state >= ST_WAIT_EE && c->state <= ST_WAIT_FIN &&
+           c->out_off == c->out_end && c->stage_off == c->tx_cap && !(c->flags & F_STAGE_CERT) &&
+           !c->alert_out;
+}
+
+size_t dtls_rec_hs_room(const struct dtls_client *c)
+{
+    /* In rx, the last byte of a message comes in a record of at least 5 + 1 + 1 + 16
+       bytes that must fit after the other mlen - 1: mlen + 22 <= limit. */
+    size_t limit = dtls_rec_rx_limit(c), reserve = tx_idle(c) ? 0 : 5 + 1 + TLS_TAG;
+    return limit > reserve ? limit - reserve : 0;
+}
+
+/* Read until r[0, need) is complete (rec_have bytes of it are there already). */
+static int fill(struct dtls_client *c, uint8_t *r, size_t need)
 {
     while (c->rec_have < need) {
-        long n = c->io_read(c->io_ctx, c->rx + start + c->rec_have, need - c->rec_have);
+        long n = c->io_read(c->io_ctx, r + c->rec_have, need - c->rec_have);
         if (n == DTLS_WANT_READ || n == DTLS_WANT_WRITE)
             return (int)n;
         if (n == 0)
@@ -227,15 +256,21 @@ static int fill(struct dtls_client *c, size_t start, size_t need)
     return DTLS_OK;
 }
 
-int dtls_rec_read(struct dtls_client *c, uint8_t *type, size_t *off, size_t *len)
+int dtls_rec_read(struct dtls_client *c, uint8_t *type, uint8_t **content, size_t *len)
 {
     size_t start = c->hs_end, n, i, limit = dtls_rec_rx_limit(c);
-    uint8_t *r = c->rx + start;
+    uint8_t *r;
     uint8_t t;
 
-    if (start + 5 > limit)
+    if (c->rec_have == 0) {
+        c->flags &= ~(uint32_t)F_REC_TX;
+        if (tx_idle(c))
+            c->flags |= F_REC_TX;
+    }
+    r = (c->flags & F_REC_TX) ? c->tx : c->rx + start;
+    if (!(c->flags & F_REC_TX) && start + 5 > limit)
         return dtls_tls_fail(c, DTLS_E_BUFFER);
-    TRY(fill(c, start, 5));
+    TRY(fill(c, r, 5));
     t = r[0];
     n = ld16(r + 3);
     if (t < CT_CCS || t > CT_APPDATA || r[1] != 3)
@@ -244,10 +279,18 @@ int dtls_rec_read(struct dtls_client *c, uint8_t *type, size_t *off, size_t *len
         return dtls_tls_fail(c, DTLS_E_RECORD_OVERFLOW);
     if (n == 0)
         return dtls_tls_fail(c, DTLS_E_DECODE_ERROR);
-    if (n > limit - start - 5)
+    if ((c->flags & F_REC_TX) && 5 + n > c->tx_cap && c->rec_have == 5 && start + 5 <= limit) {
+        /* too big for tx (the server ignores max_fragment): rx, if it fits there */
+        memcpy(c->rx + start, r, 5);
+        c->flags &= ~(uint32_t)F_REC_TX;
+        r = c->rx + start;
+    }
+    if (5 + n > ((c->flags & F_REC_TX) ? c->tx_cap : limit - start))
         return dtls_tls_fail(c, DTLS_E_BUFFER);
-    TRY(fill(c, start, 5 + n));
+    TRY(fill(c, r, 5 + n));
     c->rec_have = 0;
+    /* the caller consumes the content before anything is written to tx again */
+    c->flags &= ~(uint32_t)F_REC_TX;
 
     if (t == CT_CCS) {
         /* RFC 8446 5: an unprotected change_cipher_spec of one byte 0x01 is dropped
@@ -256,7 +299,7 @@ int dtls_rec_read(struct dtls_client *c, uint8_t *type, size_t *off, size_t *len
         if (n != 1 || r[5] != 1 || c->state < ST_WAIT_SH || c->state > ST_WAIT_FIN)
             return dtls_tls_fail(c, DTLS_E_UNEXPECTED_MESSAGE);
         *type = CT_CCS;
-        *off = start + 5;
+        *content = r + 5;
         *len = 0;
         return DTLS_OK;
     }
@@ -291,7 +334,7 @@ int dtls_rec_read(struct dtls_client *c, uint8_t *type, size_t *off, size_t *len
         return dtls_tls_fail(c, DTLS_E_UNEXPECTED_MESSAGE);
     }
     *type = t;
-    *off = start + 5;
+    *content = r + 5;
     *len = n;
     return DTLS_OK;
 }

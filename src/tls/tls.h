@@ -136,7 +136,8 @@ enum {
     F_STAGE_CERT = 1 << 11,   /* the message being cut is the virtual Certificate */
     F_RSL = 1 << 12,          /* the server answered record_size_limit */
     F_MFL = 1 << 13,          /* the server answered max_fragment_length */
-    F_KU_ASKED = 1 << 14      /* we asked the server to update its keys (cleared when it does) */
+    F_KU_ASKED = 1 << 14,     /* we asked the server to update its keys (cleared when it does) */
+    F_REC_TX = 1 << 15        /* the record being received lands in tx (see record.c) */
 };
 
 /* cert_phase */
@@ -347,9 +348,10 @@ size_t dtls_rec_out_space(struct dtls_client *c, uint8_t **pt);
 void dtls_rec_seal(struct dtls_client *c, uint8_t type, size_t len);
 /* Write pending output: DTLS_OK, DTLS_WANT_WRITE or an error (recorded). */
 int dtls_rec_flush(struct dtls_client *c);
-/* Receive one whole record, authenticate and decrypt it. On DTLS_OK, *type, *off and
- * *len give its content (rx[*off, *off + *len)); the bytes stay where they are. */
-int dtls_rec_read(struct dtls_client *c, uint8_t *type, size_t *off, size_t *len);
+/* Receive one whole record, authenticate and decrypt it. On DTLS_OK, *type, *content
+ * and *len give its content, in rx or (during the server's flight) in tx; the bytes
+ * stay there until the caller writes anything. */
+int dtls_rec_read(struct dtls_client *c, uint8_t *type, uint8_t **content, size_t *len);
 /* Handle a received alert record body. Returns DTLS_OK (ignored/close_notify) or the error. */
 int dtls_rec_on_alert(struct dtls_client *c, const uint8_t *b, size_t len);
 /* Install keys for one direction from a traffic secret. */
@@ -358,6 +360,9 @@ void dtls_rec_set_keys(struct dtls_client *c, struct dtls_record_keys *k, const 
 int dtls_rec_send_alert(struct dtls_client *c);
 /* The usable end of rx (a kept ClientHello in a shared buffer shortens it). */
 size_t dtls_rec_rx_limit(const struct dtls_client *c);
+/* The largest handshake message (or Certificate entry) rx can assemble: all of it
+ * while records land in tx, else what leaves room for the record that completes it. */
+size_t dtls_rec_hs_room(const struct dtls_client *c);
 
 /* ---- keysched.c ------------------------------------------------------------- */
 
@@ -403,9 +408,9 @@ size_t dtls_ch_sig_schemes(const struct dtls_client *c, uint16_t *out, int for_c
 
 /* ---- handshake.c -------------------------------------------------------------- */
 
-/* Take the handshake bytes of a record (rx[off, off+len)) and run every complete
+/* Take the handshake bytes of a record (content, in rx or tx) and run every complete
  * message through the table. */
-int dtls_hs_on_record(struct dtls_client *c, size_t off, size_t len);
+int dtls_hs_on_record(struct dtls_client *c, const uint8_t *content, size_t len);
 /* Advance our second flight as far as the output allows. */
 int dtls_hs_flight(struct dtls_client *c);
 /* Queue a KeyUpdate and switch the write keys. */

@@ -619,6 +619,33 @@ int dtls_x509_cert_pubkey(const uint8_t *der, size_t der_len, struct dtls_pubkey
     return 0;
 }
 
+int dtls_x509_cert_key(const uint8_t *der, size_t der_len, struct dtls_x509_key *out)
+{
+    struct dtls_pubkey_ref k;
+    memset(out, 0, sizeof *out);
+    int rc = dtls_x509_cert_pubkey(der, der_len, &k);
+    if (rc != 0)
+        return rc;
+    if (k.a_len > sizeof out->k || k.b_len > sizeof out->e)
+        return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+    memcpy(out->k, k.a, k.a_len);
+    out->len = (uint16_t)k.a_len;
+    if (k.b_len)
+        memcpy(out->e, k.b, k.b_len);
+    out->e_len = (uint8_t)k.b_len;
+    out->type = (uint8_t)k.type;
+    return 0;
+}
+
+void dtls_x509_key_ref(const struct dtls_x509_key *k, struct dtls_pubkey_ref *out)
+{
+    out->type = (enum dtls_key_type)k->type;
+    out->a = k->k;
+    out->a_len = k->len;
+    out->b = k->e;
+    out->b_len = k->e_len;
+}
+
 int dtls_x509_san_next(const struct dtls_x509_cert *c, size_t *pos, unsigned *type, const uint8_t **name,
                        size_t *name_len)
 {

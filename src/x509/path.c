@@ -123,11 +123,7 @@ static int verify_sig(const struct dtls_crypto *cr, unsigned alg, unsigned hash,
 static struct dtls_pubkey_ref key_ref(const struct dtls_x509_key *k)
 {
     struct dtls_pubkey_ref r;
-    r.type = (enum dtls_key_type)k->type;
-    r.a = k->k;
-    r.a_len = k->len;
-    r.b = k->e;
-    r.b_len = k->e_len;
+    dtls_x509_key_ref(k, &r);
     return r;
 }
 

@@ -843,3 +843,208 @@ Test(record, new_session_ticket_malformed)
     read_fails(&h, DTLS_E_DECODE_ERROR, 50);
     hs_end(&h);
 }
+
+/* ---- the server's flight lands in tx: rx holds one certificate, not a record --------------- */
+
+/*
+ * With separate buffers, the records of the server's encrypted flight are received in
+ * the idle transmit buffer and only their plaintext goes into rx, as the handshake
+ * consumes it. The rule (include/dtls/dtls.h): rx must hold the largest certificate
+ * entry (DER + 5 bytes) and the largest other message, not that plus a record.
+ */
+
+static unsigned certs_seen;
+static void count_certs(void *ctx, unsigned index, const uint8_t *der, size_t len)
+{
+    (void)ctx, (void)der, (void)len;
+    certs_seen = index + 1;
+}
+
+/* Start a client whose rx is exactly rx_len bytes (malloc'd, so ASan sees an overrun)
+ * and, when tx_len is not 0, whose tx is exactly tx_len bytes. */
+static void start_sized(struct hs *h, size_t rx_len, size_t tx_len)
+{
+    struct run *r = run_new();
+    r->cfg.peer_cert = count_certs;
+    certs_seen = 0;
+    hs_start_with(h, r);
+    r->c.rx = malloc(rx_len);
+    r->c.rx_cap = rx_len;
+    if (tx_len) {
+        /* nothing of ours is pending (hs_start took the ClientHello off the wire), but the
+           ClientHello stays in tx until the ServerHello hashes it */
+        cr_assert(r->c.u.hs.ch_off + r->c.u.hs.ch_len <= tx_len);
+        r->c.tx = malloc(tx_len);
+        memcpy(r->c.tx, r->tx, tx_len);
+        r->c.tx_cap = tx_len;
+        r->c.stage_off = tx_len;
+        r->c.out_off = r->c.out_end = 0;
+    }
+}
+
+static void end_sized(struct hs *h, int own_tx)
+{
+    free(h->r->c.rx);
+    if (own_tx)
+        free(h->r->c.tx);
+    hs_end(h);
+}
+
+/* The flight messages (EE, Certificate, CertificateVerify, Finished) into f, hashed. */
+static size_t flight_bytes(struct hs *h, uint8_t *f)
+{
+    size_t n = ee_msg(f, NULL, 0), cl;
+    const uint8_t *cert = trace_cert(&cl);
+    memcpy(f + n, cert, cl);
+    n += cl;
+    ts_hash(&h->s, f, n);
+    n += ts_cert_verify(&h->s, f + n);
+    n += ts_finished(&h->s, f + n);
+    return n;
+}
+
+/* DER length of the trace's (only) certificate: its entry is that + 5. */
+static size_t trace_cert_der_len(void)
+{
+    size_t cl;
+    const uint8_t *cert = trace_cert(&cl);
+    return (size_t)((cert[8] << 16) | (cert[9] << 8) | cert[10]);
+}
+
+Test(record, flight_in_one_record_through_rx_of_one_certificate)
+{
+    /* one record of ~700 bytes, rx exactly one certificate entry (~450): the record
+       lands in tx and its plaintext is taken in pieces */
+    for (uint64_t seed = 0; seed <= 50; seed++) {
+        struct hs h;
+        uint8_t f[4096], buf[16];
+        size_t entry = trace_cert_der_len() + 5;
+        start_sized(&h, entry, 0);
+        h.r->p.seed = seed; /* random read sizes and spurious WANT_READ, from seed 1 on */
+        h.r->p.rchunk = seed ? 97 : 0;
+        server_hello(&h);
+        size_t n = flight_bytes(&h, f);
+        cr_assert_gt(n, entry + 100, "the record must be larger than rx");
+        send_enc(&h, &h.s.shs, 22, f, n);
+        int rc, spins = 0;
+        while ((rc = dtls_handshake(&h.r->c)) == DTLS_WANT_READ || rc == DTLS_WANT_WRITE)
+            cr_assert(++spins < 100000);
+        cr_assert_eq(rc, DTLS_OK, "seed %llu: %s", (unsigned long long)seed, dtls_strerror(rc));
+        h.r->p.seed = 0;
+        expect_connected(&h);
+        cr_assert_eq(certs_seen, 1);
+        /* after the handshake, records land in rx again: one that fits is read */
+        send_enc(&h, &h.s.sap, 23, (const uint8_t *)"after", 5);
+        cr_assert_eq(dtls_read(&h.r->c, buf, sizeof buf), 5);
+        end_sized(&h, 0);
+    }
+}
+
+Test(record, certificate_entry_one_byte_larger_than_rx_fails)
+{
+    struct hs h;
+    uint8_t f[4096];
+    start_sized(&h, trace_cert_der_len() + 4, 0);
+    server_hello(&h);
+    send_enc(&h, &h.s.shs, 22, f, flight_bytes(&h, f));
+    expect_fail(&h, DTLS_E_BUFFER, 80, 1);
+    cr_assert_eq(certs_seen, 0, "nothing handed on from a certificate that did not fit");
+    end_sized(&h, 0);
+}
+
+Test(record, flight_record_with_bad_tag_in_tx_is_not_processed)
+{
+    /* the record is authenticated before a single byte of it reaches the handshake */
+    struct hs h;
+    uint8_t f[4096], rec[5000];
+    start_sized(&h, trace_cert_der_len() + 5, 0);
+    server_hello(&h);
+    size_t n = flight_bytes(&h, f);
+    size_t rl = rec_seal(&h.s.shs, rec, 22, f, n, 0);
+    rec[rl - 1] ^= 1;
+    pipe_feed(&h.r->p, rec, rl);
+    expect_fail(&h, DTLS_E_BAD_RECORD_MAC, 20, 1);
+    cr_assert_eq(certs_seen, 0, "no certificate of an unauthenticated record was looked at");
+    end_sized(&h, 0);
+}
+
+Test(record, finished_must_end_a_record_taken_in_pieces)
+{
+    /* 5.1: bytes after Finished in the same record, found while the record is still
+       being moved into a small rx, are unexpected_message */
+    struct hs h;
+    uint8_t f[4096];
+    start_sized(&h, trace_cert_der_len() + 5, 0);
+    server_hello(&h);
+    size_t n = flight_bytes(&h, f);
+    memset(f + n, 0, 600);
+    f[n] = 4; /* a NewSessionTicket header with no body yet */
+    f[n + 3] = 200;
+    send_enc(&h, &h.s.shs, 22, f, n + 600);
+    expect_fail(&h, DTLS_E_UNEXPECTED_MESSAGE, 10, 1);
+    end_sized(&h, 0);
+}
+
+Test(record, flight_record_larger_than_tx_lands_in_rx)
+{
+    /* a server that ignores max_fragment: a 3 KB record, tx of 1 KB; rx can hold it */
+    struct hs h;
+    uint8_t f[4096], rec[8000];
+    start_sized(&h, 6000, 1024);
+    server_hello(&h);
+    size_t n = flight_bytes(&h, f);
+    size_t rl = rec_seal(&h.s.shs, rec, 22, f, n, 2500);
+    cr_assert_gt(rl, 3000);
+    pipe_feed(&h.r->p, rec, rl);
+    expect_connected(&h);
+    cr_assert_eq(certs_seen, 1);
+    end_sized(&h, 1);
+}
+
+Test(record, flight_record_larger_than_both_buffers_fails)
+{
+    struct hs h;
+    uint8_t f[4096], rec[8000];
+    start_sized(&h, 2048, 1024);
+    server_hello(&h);
+    size_t n = flight_bytes(&h, f);
+    pipe_feed(&h.r->p, rec, rec_seal(&h.s.shs, rec, 22, f, n, 2500));
+    expect_fail(&h, DTLS_E_BUFFER, 80, 1);
+    cr_assert_eq(certs_seen, 0);
+    end_sized(&h, 1);
+}
+
+Test(record, shared_buffer_needs_a_certificate_plus_a_record)
+{
+    /* one buffer: the record cannot land anywhere else, so it must fit after the
+       unfinished certificate entry (DTLS_SHARED_BUFFER_SIZE) */
+    size_t entry = trace_cert_der_len() + 5;
+    for (int fits = 0; fits <= 1; fits++) {
+        struct hs h;
+        uint8_t f[4096], hdr[300];
+        struct run *r = run_new();
+        r->shared = 2048;
+        hs_start_with(&h, r);
+        server_hello(&h);
+        cr_assert_eq(dtls_handshake(&h.r->c), DTLS_WANT_READ); /* the ServerHello is in */
+        /* EE + the first 100 bytes of the Certificate in one record, the rest in a
+           second record */
+        size_t n = flight_bytes(&h, f), first = ee_msg(hdr, NULL, 0) + 100;
+        send_enc(&h, &h.s.shs, 22, f, first);
+        send_enc(&h, &h.s.shs, 22, f + first, n - first);
+        /* at the second record the buffer holds 92 bytes of the entry (the rest of the
+           100 after the 8-byte message header), then needs the whole record:
+           5 + (n - first) + 1 + 16 */
+        size_t need = (100 - 8) + 5 + (n - first) + 1 + 16;
+        cr_assert_lt(entry, need);
+        h.r->c.rx_cap = h.r->c.tx_cap = fits ? need : need - 1;
+        h.r->c.stage_off = h.r->c.tx_cap;
+        if (fits) {
+            expect_connected(&h);
+        } else {
+            cr_assert_eq(dtls_handshake(&h.r->c), DTLS_E_BUFFER);
+            cr_assert_eq(dtls_last_alert(&h.r->c, DTLS_ALERT_SENT), 80);
+        }
+        hs_end(&h);
+    }
+}
