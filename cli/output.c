@@ -7,9 +7,11 @@ void out_event(cJSON *ev)
 {
     char *s = cJSON_PrintUnformatted(ev);
     if (s) {
+        flockfile(stdout); /* one whole line even when --stream's threads print at once */
         fputs(s, stdout);
         fputc('\n', stdout);
         fflush(stdout);
+        funlockfile(stdout);
         free(s);
     }
     cJSON_Delete(ev);
