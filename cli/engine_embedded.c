@@ -182,7 +182,7 @@ static void io_fail(struct emb *e, long rc, int sending, double timeout_s, struc
 {
     struct dtls_posix_sock *s = sock_of(e);
     if (s->timed_out) {
-        if (timeout_s > 0)
+        if (timeout_s > 0 && !(e->deadline_ms && dtls_posix_now_ms() >= e->deadline_ms))
             transport_fail(err, EXIT_TIMEOUT, "timeout", "no response within %.3g s", timeout_s);
         else
             transport_fail(err, EXIT_TIMEOUT, "timeout", "--max-time reached while %s",
@@ -330,9 +330,6 @@ static int emb_request(struct transport *t, const struct http_req *rq, struct ht
     long head_len = transport_head(t, rq, target, e->head, sizeof e->head, err);
     if (head_len < 0)
         return err->exit;
-    if (t->verbose)
-        transport_trace_request(t, rq, e->head, (size_t)head_len);
-
     int64_t req_deadline =
         min_deadline(e->deadline_ms, rq->timeout_s > 0 ? dtls_posix_now_ms() + (int64_t)(rq->timeout_s * 1000) : 0);
     for (int tries = 0;; tries++) {
@@ -346,6 +343,8 @@ static int emb_request(struct transport *t, const struct http_req *rq, struct ht
             rs->maybe_sent = 0;
             return err->exit;
         }
+        if (t->verbose)
+            transport_trace_request(t, rq, e->head, (size_t)head_len);
         int a = attempt(e, rq, (size_t)head_len, rs, err);
         if (a == ATTEMPT_OK)
             return 0;
@@ -357,7 +356,7 @@ static int emb_request(struct transport *t, const struct http_req *rq, struct ht
             rs->maybe_sent = 0;
             continue;
         }
-        if (a == ATTEMPT_LOST && t->verbose)
+        if (a == ATTEMPT_LOST && t->verbose && !t->aborted)
             fprintf(stderr, "* the kept-alive connection was lost before the response; not resending on my own\n");
         rs->retriable = transport_exit_retriable(err) && !t->aborted;
         return err->exit;

@@ -107,9 +107,179 @@ static void position(const uint8_t *p, size_t pos, size_t *line, size_t *col)
     *col = c;
 }
 
+/*
+ * A strict RFC 8259 reader that only says where the first error is and why. cJSON alone is
+ * not enough to refuse what a strict cloud refuses: it takes 01, 1. and raw control
+ * characters in strings, and its error offsets can point past the culprit.
+ */
+#define JSON_MAX_DEPTH 1000   /* cJSON's CJSON_NESTING_LIMIT */
+
+struct jr {
+    const uint8_t *p;
+    size_t n, i;
+    const char *why;
+};
+
+static void ws(struct jr *r)
+{
+    while (r->i < r->n && (r->p[r->i] == ' ' || r->p[r->i] == '\t' || r->p[r->i] == '\n' || r->p[r->i] == '\r'))
+        r->i++;
+}
+
+static int jfail(struct jr *r, const char *why)
+{
+    if (r->i >= r->n && (strncmp(why, "unexpected", 10) == 0 || strncmp(why, "expected", 8) == 0))
+        why = "unexpected end of input";
+    r->why = why;
+    return -1;
+}
+
+static int is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int j_lit(struct jr *r, const char *lit)
+{
+    size_t l = strlen(lit);
+    for (size_t k = 0; k < l; k++, r->i++)
+        if (r->i >= r->n || r->p[r->i] != (uint8_t)lit[k])
+            return jfail(r, "unexpected character");
+    return 0;
+}
+
+static int j_number(struct jr *r)
+{
+    if (r->p[r->i] == '-')
+        r->i++;
+    if (r->i >= r->n || !is_digit(r->p[r->i]))
+        return jfail(r, "invalid number (a digit must follow)");
+    if (r->p[r->i] == '0') {
+        r->i++;
+        if (r->i < r->n && is_digit(r->p[r->i]))
+            return jfail(r, "invalid number (no leading zeros)");
+    } else {
+        while (r->i < r->n && is_digit(r->p[r->i]))
+            r->i++;
+    }
+    if (r->i < r->n && r->p[r->i] == '.') {
+        r->i++;
+        if (r->i >= r->n || !is_digit(r->p[r->i]))
+            return jfail(r, "invalid number (a digit must follow '.')");
+        while (r->i < r->n && is_digit(r->p[r->i]))
+            r->i++;
+    }
+    if (r->i < r->n && (r->p[r->i] == 'e' || r->p[r->i] == 'E')) {
+        r->i++;
+        if (r->i < r->n && (r->p[r->i] == '+' || r->p[r->i] == '-'))
+            r->i++;
+        if (r->i >= r->n || !is_digit(r->p[r->i]))
+            return jfail(r, "invalid number (a digit must follow the exponent)");
+        while (r->i < r->n && is_digit(r->p[r->i]))
+            r->i++;
+    }
+    return 0;
+}
+
+static int j_string(struct jr *r)
+{
+    r->i++; /* the opening quote */
+    for (;;) {
+        if (r->i >= r->n)
+            return jfail(r, "unterminated string");
+        uint8_t c = r->p[r->i];
+        if (c == '"') {
+            r->i++;
+            return 0;
+        }
+        if (c < 0x20)
+            return jfail(r, "control character in a string (escape it)");
+        if (c != '\\') {
+            r->i++;
+            continue;
+        }
+        r->i++;
+        if (r->i >= r->n)
+            return jfail(r, "unterminated string");
+        c = r->p[r->i];
+        if (c == 'u') {
+            for (int k = 0; k < 4; k++) {
+                r->i++;
+                if (r->i >= r->n || !((r->p[r->i] >= '0' && r->p[r->i] <= '9') ||
+                                      (r->p[r->i] >= 'a' && r->p[r->i] <= 'f') ||
+                                      (r->p[r->i] >= 'A' && r->p[r->i] <= 'F')))
+                    return jfail(r, "invalid \\u escape (four hex digits)");
+            }
+            r->i++;
+        } else if (strchr("\"\\/bfnrt", c) && c) {
+            r->i++;
+        } else {
+            return jfail(r, "invalid escape in a string");
+        }
+    }
+}
+
+static int j_value(struct jr *r, int depth)
+{
+    ws(r);
+    if (r->i >= r->n)
+        return jfail(r, "unexpected end of input");
+    uint8_t c = r->p[r->i];
+    switch (c) {
+    case '{':
+    case '[': {
+        if (depth >= JSON_MAX_DEPTH)
+            return jfail(r, "nested too deeply");
+        uint8_t close = c == '{' ? '}' : ']';
+        r->i++;
+        ws(r);
+        if (r->i < r->n && r->p[r->i] == close) {
+            r->i++;
+            return 0;
+        }
+        for (;;) {
+            if (c == '{') {
+                ws(r);
+                if (r->i >= r->n || r->p[r->i] != '"')
+                    return jfail(r, "expected a string key");
+                if (j_string(r) != 0)
+                    return -1;
+                ws(r);
+                if (r->i >= r->n || r->p[r->i] != ':')
+                    return jfail(r, "expected ':' after the key");
+                r->i++;
+            }
+            if (j_value(r, depth + 1) != 0)
+                return -1;
+            ws(r);
+            if (r->i < r->n && r->p[r->i] == ',') {
+                r->i++;
+                ws(r);
+                if (r->i < r->n && r->p[r->i] == close)
+                    return jfail(r, "trailing comma");
+                continue;
+            }
+            if (r->i < r->n && r->p[r->i] == close) {
+                r->i++;
+                return 0;
+            }
+            return jfail(r, c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    case '"': return j_string(r);
+    case 't': return j_lit(r, "true");
+    case 'f': return j_lit(r, "false");
+    case 'n': return j_lit(r, "null");
+    default:
+        if (c == '-' || is_digit(c))
+            return j_number(r);
+        return jfail(r, "unexpected character");
+    }
+}
+
 int json_check(const uint8_t *p, size_t n, size_t *line, size_t *col, const char **why)
 {
-    /* bytes cJSON would not judge: NUL (it stops there) and invalid UTF-8 */
+    /* bytes no JSON text may hold: NUL and invalid UTF-8 */
     for (size_t i = 0; i < n;) {
         if (p[i] == 0) {
             position(p, i, line, col);
@@ -124,6 +294,24 @@ int json_check(const uint8_t *p, size_t n, size_t *line, size_t *col, const char
         }
         i += k;
     }
+    struct jr r = { p, n, 0, NULL };
+    ws(&r);
+    if (r.i == n) {
+        position(p, n, line, col);
+        *why = "no JSON value (empty input)";
+        return -1;
+    }
+    if (j_value(&r, 0) == 0) {
+        ws(&r);
+        if (r.i < n)
+            jfail(&r, "more after the JSON value");
+    }
+    if (r.why) {
+        position(p, r.i, line, col);
+        *why = r.why;
+        return -1;
+    }
+    /* and cJSON, which reads every JSON we send, must agree */
     char *copy = malloc(n + 1);
     if (!copy) {
         *line = *col = 0;
@@ -135,24 +323,16 @@ int json_check(const uint8_t *p, size_t n, size_t *line, size_t *col, const char
     const char *end = NULL;
     /* cJSON's require_null_terminated wants the terminating NUL inside buffer_length */
     cJSON *v = cJSON_ParseWithLengthOpts(copy, n + 1, &end, 1);
-    if (v) {
-        cJSON_Delete(v);
-        free(copy);
-        return 0;
+    int rc = 0;
+    if (!v) {
+        size_t pos = end && end >= copy && end <= copy + n ? (size_t)(end - copy) : n;
+        position(p, pos, line, col);
+        *why = "not accepted by cJSON";
+        rc = -1;
     }
-    size_t pos = end && end >= copy && end <= copy + n ? (size_t)(end - copy) : n;
-    size_t ws = 0;
-    while (ws < n && (p[ws] == ' ' || p[ws] == '\t' || p[ws] == '\n' || p[ws] == '\r'))
-        ws++;
-    if (ws == n)
-        *why = "no JSON value (empty input)";
-    else if (pos >= n)
-        *why = "unexpected end of input";
-    else
-        *why = "unexpected character";
-    position(p, pos, line, col);
+    cJSON_Delete(v);
     free(copy);
-    return -1;
+    return rc;
 }
 
 char *items_to_json(const char *const *items, size_t n, struct conn_error *err)

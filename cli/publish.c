@@ -261,7 +261,7 @@ int cmd_listen(const struct options *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    /* Before the first poll got through, a failure ends the run (a wrong host or CA should
+    /* Until a poll has reached the cloud, a failure ends the run (a wrong host or CA should
      * not be retried forever); afterwards the connection is re-opened with backoff, without
      * limit unless --retry N caps the consecutive failures. */
     int ever_ok = 0, failures = 0;
@@ -288,6 +288,8 @@ int cmd_listen(const struct options *o)
             int transient = (rs.retriable && !rs.aborted) || (rs.status && http_status_retriable(rs.status));
             if (rs.status == 0 && left_s(&r) < 1)
                 break;
+            if (rs.status || rs.maybe_sent)
+                ever_ok = 1; /* we did get through to the cloud: this is not a wrong host or CA */
             failures++;
             if (!transient || (!ever_ok && o->retry == 0) || (o->retry > 0 && failures > o->retry)) {
                 rc = out_error(o, &err);
