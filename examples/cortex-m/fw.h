@@ -8,6 +8,7 @@
  *   FW_MAX_FRAGMENT      0 (none), 512, 1024, 2048, 4096
  *   FW_CERT_ROOM         receive-buffer room for the server's certificates
  *   FW_CLIENT_AUTH       1 when a client certificate and key were compiled in
+ *   FW_SHARED_BUFFER     1: one buffer for both directions (make BUFFERS=shared)
  * and the C files for the trust anchors (fw_anchors) and, with client
  * authentication, the client chain (fw_client_chain) and key.
  */

@@ -6,12 +6,15 @@
  *      compiled in (make CA=root.pem) and the server name (make HOST=...);
  *   2. one HTTP POST of a JSON reading (src/http writes the request head);
  *   3. the response parsed as it streams in (status, body);
- *   4. close_notify;
+ *   4. close_notify, and the server's close_notify in return;
  *   5. one result line on the semihosting console, exit status 0; any
  *      failure prints "dtls-fw: FAIL <step>: <dtls error name>" and exits
  *      non-zero (1 TLS, 2 HTTP, 3 set-up).
  *
- * Memory: everything is static, sized at compile time; no heap exists.
+ * Memory: everything is static, sized at compile time; no heap exists. The
+ * receive buffer holds one record of the negotiated max_fragment plus
+ * FW_CERT_ROOM for the server's certificates; with make BUFFERS=shared one
+ * buffer serves both directions.
  * The same code runs blocking or non-blocking (make IO=nonblocking): every
  * dtls call that returns DTLS_WANT_READ/WRITE is called again after
  * uart_wait(), which sleeps until the UART has something (nonblocking) or
@@ -31,8 +34,19 @@
 #define RX_SIZE (DTLS_RECORD_SIZE(FW_MAX_FRAGMENT) + FW_CERT_ROOM)
 #define TX_SIZE DTLS_TX_BUFFER_SIZE(FW_MAX_FRAGMENT)
 
+#if FW_SHARED_BUFFER
+/* One buffer for both directions: the connection is half-duplex (dtls_write
+ * answers DTLS_E_BUSY while received data waits to be read), which is all a
+ * request/response exchange needs. */
+static uint8_t io_buf[RX_SIZE > TX_SIZE ? RX_SIZE : TX_SIZE];
+#define rx_buf io_buf
+#define tx_buf io_buf
+#define TX_BYTES 0
+#else
 static uint8_t rx_buf[RX_SIZE];
 static uint8_t tx_buf[TX_SIZE];
+#define TX_BYTES sizeof tx_buf
+#endif
 static struct dtls_client client;
 static struct dtls_http_response response;
 static char line[320];          /* the result line */
@@ -247,11 +261,22 @@ int main(void)
         }
     }
 
-    /* 4. close_notify */
+    /* 4. close_notify, then wait for the server's (dtls_read returns 0) */
     while ((rc = dtls_close(&client)) == DTLS_WANT_WRITE)
         uart_wait(rc);
     if (rc != DTLS_OK)
         return fail(1, "close", dtls_strerror(rc));
+    for (;;) {
+        long n = dtls_read(&client, in, sizeof in);
+        if (n == DTLS_WANT_READ || n == DTLS_WANT_WRITE) {
+            uart_wait(n);
+            continue;
+        }
+        if (n == 0)
+            break;
+        if (n < 0)
+            return fail(1, "close", dtls_strerror((int)n));
+    }
 
     /* 5. one line of result */
     struct dtls_info info;
@@ -274,7 +299,7 @@ int main(void)
     put_kv_u("uart_tx", uart_tx_count);
     put_kv_u("ctx", sizeof client);
     put_kv_u("rxbuf", sizeof rx_buf);
-    put_kv_u("txbuf", sizeof tx_buf);
+    put_kv_u("txbuf", TX_BYTES); /* 0: shared with rxbuf */
     put_kv_u("http", sizeof response);
     put_kv_u("stack_peak", stack_peak());
     put_kv_u("stack_size", stack_size());
