@@ -265,14 +265,25 @@ static double retry_wait_ms(struct backoff *b, const struct http_resp *rs)
     return ms;
 }
 
-static void set_fatal(struct stream *s, int code)
+/* End the run with exit code `code` (the first failure wins). Returns 1 for the first. */
+static int set_fatal(struct stream *s, int code)
 {
     pthread_mutex_lock(&s->mu);
-    if (!s->fatal)
+    int first = !s->fatal;
+    if (first)
         s->fatal = code;
     s->stopping = 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    return first;
+}
+
+/* A failure that ends the run, reported once (the publisher and the poller often meet the
+ * same one, e.g. bad credentials). */
+static void fatal_report(struct stream *s, const struct conn_error *e)
+{
+    if (set_fatal(s, e->exit ? e->exit : EXIT_HTTP))
+        report(s->o, e);
 }
 
 static int deadline_passed(const struct stream *s)
@@ -354,6 +365,11 @@ static int enqueue_memory(struct stream *s, const char *line, size_t len, uint64
 
 static int enqueue_spool(struct stream *s, const char *line, size_t len, uint64_t lineno)
 {
+    pthread_mutex_lock(&s->mu);
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    if (stopping)
+        return 1; /* not consumed from stdin either (SEEK/TEE input) */
     uint64_t id;
     int rc = spool_put(s->sp, line, len, &id);
     if (rc != SPOOL_OK) {
@@ -402,6 +418,8 @@ static int take_line(struct stream *s, char *line, size_t len, uint64_t lineno)
         say(s->o, "stdin line %llu: invalid JSON at column %zu: %s; skipped", (unsigned long long)lineno, jc, why);
     } else {
         int rc = s->sp ? enqueue_spool(s, line, len, lineno) : enqueue_memory(s, line, len, lineno);
+        if (rc > 0)
+            return -1; /* stopping */
         if (rc < 0) {
             if (!s->sp) {
                 struct conn_error e;
@@ -410,8 +428,9 @@ static int take_line(struct stream *s, char *line, size_t len, uint64_t lineno)
                 report(s->o, &e);
             }
             set_fatal(s, EXIT_READ_INPUT);
+            return -1;
         }
-        return rc == 0 ? 0 : -1;
+        return 0;
     }
     count_invalid(s);
     return 0;
@@ -741,8 +760,7 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
         struct dialect_req r;
         if (dialect_publish_req(&s->d, &r, (const uint8_t *)it->data, it->len, s->content_type, -1, &err) != 0) {
             dialect_req_free(&r);
-            report(o, &err);
-            set_fatal(s, err.exit);
+            fatal_report(s, &err);
             return PUB_STOP;
         }
         if (maybe_sent) {
@@ -759,8 +777,7 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
             if (rs.aborted)
                 return PUB_STOP;
             if (!rs.retriable) {
-                report(o, &err);
-                set_fatal(s, err.exit);
+                fatal_report(s, &err);
                 return PUB_STOP;
             }
             if (rs.maybe_sent)
@@ -799,8 +816,7 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
             int st = rs.status;
             if (st == 401 || st == 403) {
                 http_resp_free(&rs);
-                report(o, &err);
-                set_fatal(s, EXIT_HTTP);
+                fatal_report(s, &err);
                 return PUB_STOP;
             }
             if (!http_status_retriable(st)) {
@@ -827,8 +843,7 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
             struct conn_error e2 = err;
             snprintf(e2.message, sizeof e2.message, "%s: giving up after %d attempts: %.400s", what, failures,
                      err.message);
-            report(o, &e2);
-            set_fatal(s, err.exit ? err.exit : EXIT_HTTP);
+            fatal_report(s, &e2);
             return PUB_STOP;
         }
         if (o->verbose || failures == 3 || (failures > 3 && failures % 10 == 0))
@@ -918,8 +933,7 @@ static void *poller_main(void *arg)
             if (rs.aborted || ending)
                 break;
             if (!rs.retriable) {
-                report(o, &err);
-                set_fatal(s, err.exit);
+                fatal_report(s, &err);
                 break;
             }
             if (o->verbose)
@@ -932,8 +946,7 @@ static void *poller_main(void *arg)
                 int st = rs.status;
                 if (st == 401 || st == 403) {
                     http_resp_free(&rs);
-                    report(o, &err);
-                    set_fatal(s, EXIT_HTTP);
+                    fatal_report(s, &err);
                     break;
                 }
                 if (!http_status_retriable(st) && err.exit == EXIT_HTTP) {
@@ -1227,15 +1240,27 @@ int cmd_stream(const struct options *o)
     }
     fflush(stdout);
     if (!o->silent) {
-        char left[128] = "";
-        if (unsent)
-            snprintf(left, sizeof left, ", %zu %s", unsent, s->sp ? "left in the spool" : "NOT sent");
-        fprintf(stderr,
-                "dtls-send: %llu sent in %.2f s (%.0f msg/s), %llu refused, %llu invalid line%s skipped, "
-                "%llu re-sent after a lost response (possible duplicates), %u reconnect%s%s\n",
-                (unsigned long long)s->sent, secs, rate, (unsigned long long)s->refused,
-                (unsigned long long)s->invalid, s->invalid == 1 ? "" : "s", (unsigned long long)s->resent,
-                reconnects(s), reconnects(s) == 1 ? "" : "s", left);
+        /* One line: what was sent, and only the other counts that are not zero. */
+        char line[512];
+        size_t n = (size_t)snprintf(line, sizeof line, "dtls-send: %llu sent in %.2f s (%.0f msg/s)",
+                                    (unsigned long long)s->sent, secs, rate);
+        unsigned rec = reconnects(s);
+        if (s->refused && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %llu refused", (unsigned long long)s->refused);
+        if (s->invalid && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %llu invalid line%s skipped",
+                                  (unsigned long long)s->invalid, s->invalid == 1 ? "" : "s");
+        if (s->resent && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %llu re-sent after a lost response (possible duplicates)",
+                                  (unsigned long long)s->resent);
+        if (rec && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %u reconnect%s", rec, rec == 1 ? "" : "s");
+        if (s->commands && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %llu command%s", (unsigned long long)s->commands,
+                                  s->commands == 1 ? "" : "s");
+        if (unsent && n < sizeof line)
+            snprintf(line + n, sizeof line - n, ", %zu %s", unsent, s->sp ? "left in the spool" : "NOT sent");
+        fprintf(stderr, "%s\n", line);
     }
 
 close_all:
