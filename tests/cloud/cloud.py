@@ -5,11 +5,12 @@ message, queues commands, and injects faults. Python 3 standard library only.
 
     cloud.py --cert LEAF.pem --key KEY.pem [--chain CHAIN.pem] [--port 0]
              [--control-port 0] [--log FILE.jsonl] [--ready-file FILE]
-             [--users FILE.json] [--host 127.0.0.1] [--min-tls 1.2|1.3]
+             [--users FILE.json] [--host 127.0.0.1] [--min-tls 1.2|1.3] [--watch-pid PID]
 
 When both listeners are up it writes {"port":N,"control_port":M,"pid":P} to
 --ready-file (a temporary file renamed into place) and prints one line on stdout.
-SIGTERM / SIGINT stop it. SSLKEYLOGFILE is honoured (for Wireshark).
+SIGTERM / SIGINT stop it, and so does the end of --watch-pid's process (a test
+killed by a timeout leaves no cloud behind). SSLKEYLOGFILE is honoured (for Wireshark).
 
 Dialects (HTTPS port; HTTP/1.1 keep-alive, Content-Length or chunked bodies)
   drogue       POST /v1/<channel>       Basic device@application:password (403 if bad)
@@ -910,6 +911,16 @@ class ControlHandler(BaseHTTPRequestHandler):
 STOP = threading.Event()
 
 
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def write_ready(path, info):
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "w") as f:
@@ -932,6 +943,7 @@ def main(argv=None):
     ap.add_argument("--ready-file", help='write {"port","control_port","pid"} here once listening')
     ap.add_argument("--users", help="users JSON (see the module docstring)")
     ap.add_argument("--min-tls", choices=("1.2", "1.3"), default="1.2")
+    ap.add_argument("--watch-pid", type=int, help="exit when this process is gone (the test or script that started us)")
     a = ap.parse_args(argv)
     if a.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("the test cloud listens on loopback only")
@@ -966,7 +978,8 @@ def main(argv=None):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: STOP.set())
     while not STOP.wait(1):
-        pass
+        if a.watch_pid and not pid_alive(a.watch_pid):
+            break
     cloud.stop()
     control.shutdown()
     control.server_close()

@@ -52,9 +52,10 @@ class Cloud:
     # ---------------------------------------------------------- lifecycle
     @classmethod
     def start(cls, pki_case=None, cert=None, key=None, chain=None, workdir=None, users=None,
-              port=0, timeout=20, extra_args=(), stdout=None):
+              port=0, timeout=20, extra_args=(), stdout=None, watch=True):
         """Launch cloud.py with the certificate of a gen-pki case directory (leaf.pem,
-        key.pem, chain.pem, ca.pem) or explicit files; wait for its ready file."""
+        key.pem, chain.pem, ca.pem) or explicit files; wait for its ready file. With
+        watch (the default) the cloud exits when this process does."""
         if pki_case:
             cert = cert or os.path.join(pki_case, "leaf.pem")
             key = key or os.path.join(pki_case, "key.pem")
@@ -68,6 +69,8 @@ class Cloud:
             os.unlink(ready)
         argv = [sys.executable, CLOUD_PY, "--cert", cert, "--key", key, "--port", str(port),
                 "--log", os.path.join(workdir, "messages.jsonl"), "--ready-file", ready]
+        if watch:
+            argv += ["--watch-pid", str(os.getpid())]
         if chain:
             argv += ["--chain", chain]
         if users:
@@ -212,7 +215,7 @@ def main(argv=None):
     if a.action == "start":
         if not a.pki_case:
             ap.error("start needs --pki-case")
-        c = Cloud.start(pki_case=a.pki_case, workdir=a.dir)
+        c = Cloud.start(pki_case=a.pki_case, workdir=a.dir, watch=False)
         print(json.dumps({"port": c.port, "control_port": c.control_port, "pid": c.pid, "dir": c.workdir}))
         return 0
     if not a.control:
