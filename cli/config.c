@@ -1,7 +1,7 @@
 /*
  * The config file: a JSON object of option defaults (long names as keys) and
- * optional named profiles. The values it sets live for the whole run (they
- * are strings the options point at), so nothing here is freed.
+ * optional named profiles. The parsed file is kept for the whole run: the
+ * options it sets point at its strings.
  */
 #include "config.h"
 #include "exitcodes.h"
@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *password;
+static const char *password;
+/* The parsed file stays for the whole run: the options point at its strings. */
+static cJSON *kept;
 
 const char *config_password(void)
 {
@@ -127,16 +129,6 @@ static int holds_secret(const cJSON *obj)
     return 0;
 }
 
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) {
-        fputs("dtls-send: out of memory\n", stderr);
-        exit(EXIT_USAGE);
-    }
-    return p;
-}
-
 /* Apply one value (not already set on the command line). */
 static int apply_one(struct options *o, const struct key *k, const cJSON *v, const char *path)
 {
@@ -146,14 +138,14 @@ static int apply_one(struct options *o, const struct key *k, const cJSON *v, con
         if (!cJSON_IsString(v))
             return bad(path, "must be a string:", k->name);
         if (!password)
-            password = xstrdup(v->valuestring);
+            password = v->valuestring;
         return -1;
     case K_LIST: {
         const cJSON *it;
         if (cJSON_IsString(v)) {
             if (o->n_headers == MAX_HEADERS)
                 return bad(path, "too many headers in", k->name);
-            o->headers[o->n_headers++] = xstrdup(v->valuestring);
+            o->headers[o->n_headers++] = v->valuestring;
             return -1;
         }
         if (!cJSON_IsArray(v))
@@ -164,7 +156,7 @@ static int apply_one(struct options *o, const struct key *k, const cJSON *v, con
                 return bad(path, "must be a string or an array of strings:", k->name);
             if (o->n_headers == MAX_HEADERS)
                 return bad(path, "too many headers in", k->name);
-            o->headers[o->n_headers++] = xstrdup(it->valuestring);
+            o->headers[o->n_headers++] = it->valuestring;
         }
         return -1;
     }
@@ -174,7 +166,7 @@ static int apply_one(struct options *o, const struct key *k, const cJSON *v, con
     case K_STR:
         if (!cJSON_IsString(v))
             return bad(path, "must be a string:", k->name);
-        *(const char **)(void *)p = xstrdup(v->valuestring);
+        *(const char **)(void *)p = v->valuestring;
         return -1;
     case K_NUM:
         if (!cJSON_IsNumber(v) || v->valuedouble < 0)
@@ -353,7 +345,8 @@ int config_apply(struct options *o)
         o->verbose = 0;
     if (o->verbose)
         fprintf(stderr, "* config %s%s%s applied\n", path, want ? ", profile " : "", want ? want : "");
-    rc = -1;
+    kept = root;
+    return -1;
 done:
     cJSON_Delete(root);
     return rc;

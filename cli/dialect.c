@@ -384,7 +384,8 @@ static char *dup_str(const char *s, size_t n)
 {
     char *p = malloc(n + 1);
     if (p) {
-        memcpy(p, s, n);
+        if (n)
+            memcpy(p, s, n);
         p[n] = 0;
     }
     return p;
