@@ -6,7 +6,6 @@
  *   FW_PROFILE_MINIMAL / FW_PROFILE_DEFAULT / FW_PROFILE_FULL, FW_PROFILE_NAME
  *   FW_GROUP             DTLS_GROUP_X25519 or DTLS_GROUP_SECP256R1 (key share sent)
  *   FW_MAX_FRAGMENT      0 (none), 512, 1024, 2048, 4096
- *   FW_CERT_ROOM         receive-buffer room for the server's certificates
  *   FW_CLIENT_AUTH       1 when a client certificate and key were compiled in
  *   FW_SHARED_BUFFER     1: one buffer for both directions (make BUFFERS=shared)
  * and the C files for the trust anchors (fw_anchors) and, with client
@@ -15,9 +14,9 @@
 #ifndef FW_FW_H
 #define FW_FW_H
 
-#include <dtls/dtls.h>
+#include "fw_config.h" /* first: it sets DTLS_CERT_ROOM for <dtls/dtls.h> */
 
-#include "fw_config.h"
+#include <dtls/dtls.h>
 
 extern const struct dtls_x509_anchors fw_anchors;
 

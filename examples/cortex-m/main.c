@@ -12,9 +12,10 @@
  *      non-zero (1 TLS, 2 HTTP, 3 set-up).
  *
  * Memory: everything is static, sized at compile time; no heap exists. The
- * receive buffer holds one record of the negotiated max_fragment plus
- * FW_CERT_ROOM for the server's certificates; with make BUFFERS=shared one
- * buffer serves both directions.
+ * buffers follow the library's rule: a record of the max_fragment asked for,
+ * and room for the server's largest certificate (make CERT_ROOM=, the
+ * library's DTLS_CERT_ROOM); with make BUFFERS=shared one buffer serves both
+ * directions and must hold both at once.
  * The same code runs blocking or non-blocking (make IO=nonblocking): every
  * dtls call that returns DTLS_WANT_READ/WRITE is called again after
  * uart_wait(), which sleeps until the UART has something (nonblocking) or
@@ -23,28 +24,29 @@
  * The semihosting command line (from the test harness) carries the DRBG seed
  * and a run id: "fw.elf seed=<64 hex> id=<word>". TEST ONLY, see rng_test.c.
  */
+#include "fw.h" /* first: its generated config sets DTLS_CERT_ROOM */
+
 #include <dtls/dtls.h>
 #include <dtls/http.h>
 #include <string.h>
 
 #include "board.h"
-#include "fw.h"
 #include "semihost.h"
 
-#define RX_SIZE (DTLS_RECORD_SIZE(FW_MAX_FRAGMENT) + FW_CERT_ROOM)
-#define TX_SIZE DTLS_TX_BUFFER_SIZE(FW_MAX_FRAGMENT)
+/* The sizing rule of <dtls/dtls.h> ("Sizing the buffers"), with DTLS_CERT_ROOM
+ * (the largest certificate the server will send) set by make CERT_ROOM=. */
 
 #if FW_SHARED_BUFFER
 /* One buffer for both directions: the connection is half-duplex (dtls_write
  * answers DTLS_E_BUSY while received data waits to be read), which is all a
  * request/response exchange needs. */
-static uint8_t io_buf[RX_SIZE > TX_SIZE ? RX_SIZE : TX_SIZE];
+static uint8_t io_buf[DTLS_SHARED_BUFFER_SIZE(FW_MAX_FRAGMENT)];
 #define rx_buf io_buf
 #define tx_buf io_buf
 #define TX_BYTES 0
 #else
-static uint8_t rx_buf[RX_SIZE];
-static uint8_t tx_buf[TX_SIZE];
+static uint8_t rx_buf[DTLS_RX_BUFFER_SIZE(FW_MAX_FRAGMENT)];
+static uint8_t tx_buf[DTLS_TX_BUFFER_SIZE(FW_MAX_FRAGMENT)];
 #define TX_BYTES sizeof tx_buf
 #endif
 static struct dtls_client client;
