@@ -1019,7 +1019,7 @@ def run_client(c, port):
         argv = ["curl", "-sS", "--max-time", "10", "--cacert", ca, "--resolve", "localhost:%d:127.0.0.1" % port,
                 "https://localhost:%d/hostile" % port]
     p = subprocess.run(argv, input=stdin, stdin=None if stdin else subprocess.DEVNULL, capture_output=True,
-                       timeout=30)
+                       timeout=15)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
@@ -1062,7 +1062,7 @@ def run_case(c):
         rc, out, err = run_client(c, port)
     except subprocess.TimeoutExpired:
         rc, out, err = None, "", "client timed out"
-    t.join(30)
+    t.join(15)
     lsock.close()
     if t.is_alive():
         problems.append("server did not finish")

@@ -57,7 +57,7 @@ SUITES = {
     0x1303: ("TLS_CHACHA20_POLY1305_SHA256", ChaCha20Poly1305, 32, "sha256"),
 }
 
-IO_TIMEOUT = 15.0
+IO_TIMEOUT = 10.0
 # Tickets this process issued: ticket -> (psk, suite). Shared by the connections of a case.
 TICKETS = {}
 
@@ -654,6 +654,8 @@ class Session:
         m = self.read_hs()
         if m[0] != FIN:
             raise Bad("expected the client Finished, got %d" % m[0])
+        if not hasattr(self, "master"):
+            raise Bad("the client answered a server flight it should have refused")
         if m[4:] != finished_mac(self.h, self.c_hs, self.thash()):
             raise Bad("client Finished does not verify")
         if self.hbuf:
