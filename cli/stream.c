@@ -363,25 +363,42 @@ static int enqueue_memory(struct stream *s, const char *line, size_t len, uint64
     return 0;
 }
 
-static int enqueue_spool(struct stream *s, const char *line, size_t len, uint64_t lineno)
+/* Lines read and checked, waiting to be spooled together: one file and one fsync for
+ * all the complete lines one read brought (up to the limits below). */
+#define SPOOL_BATCH_MSGS 1000
+#define SPOOL_BATCH_BYTES (4u << 20)
+
+struct batch {
+    struct spool_msg m[SPOOL_BATCH_MSGS];
+    uint64_t line[SPOOL_BATCH_MSGS];
+    size_t n, bytes;
+};
+
+/* Spool the batch. 0; 1 when stopping (nothing spooled); -1 on failure (reported). */
+static int spool_batch(struct stream *s, struct batch *b)
 {
+    if (b->n == 0)
+        return 0;
     pthread_mutex_lock(&s->mu);
     int stopping = s->stopping;
     pthread_mutex_unlock(&s->mu);
     if (stopping)
         return 1; /* not consumed from stdin either (SEEK/TEE input) */
-    uint64_t id;
-    int rc = spool_put(s->sp, line, len, &id);
+    uint64_t first;
+    int rc = spool_put_batch(s->sp, b->m, b->n, &first);
     if (rc != SPOOL_OK) {
         struct conn_error e;
-        fail_with(&e, EXIT_READ_INPUT, "spool", "--spool: %s (line %llu is not spooled)", spool_last_error(s->sp),
-                  (unsigned long long)lineno);
+        fail_with(&e, EXIT_READ_INPUT, "spool", "--spool: %s (lines %llu to %llu are not spooled)",
+                  spool_last_error(s->sp), (unsigned long long)b->line[0], (unsigned long long)b->line[b->n - 1]);
         report(s->o, &e);
+        set_fatal(s, EXIT_READ_INPUT);
         return -1;
     }
     pthread_mutex_lock(&s->mu);
-    if (s->il_len == s->il_cap) {
-        size_t cap = s->il_cap ? s->il_cap * 2 : 256;
+    if (s->il_len + b->n > s->il_cap) {
+        size_t cap = s->il_cap ? s->il_cap : 256;
+        while (cap < s->il_len + b->n)
+            cap *= 2;
         struct idline *p = malloc(cap * sizeof *p);
         if (p) {
             for (size_t i = 0; i < s->il_len; i++)
@@ -392,47 +409,58 @@ static int enqueue_spool(struct stream *s, const char *line, size_t len, uint64_
             s->il_cap = cap;
         }
     }
-    if (s->il_len < s->il_cap) /* without memory the line number is just not reported */
-        s->il[(s->il_head + s->il_len++) % s->il_cap] = (struct idline){ id, lineno };
-    s->queued_total++;
+    for (size_t i = 0; i < b->n && s->il_len < s->il_cap; i++) /* without memory: no line numbers */
+        s->il[(s->il_head + s->il_len++) % s->il_cap] = (struct idline){ first + i, b->line[i] };
+    s->queued_total += b->n;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    b->n = b->bytes = 0;
     return 0;
 }
 
-/* One line of input (without its newline). Returns -1 to stop reading. */
-static int take_line(struct stream *s, char *line, size_t len, uint64_t lineno)
+/* One line of input (without its newline): 1 when it is a message, 0 when it is blank or
+ * invalid (reported and counted). */
+static int check_line(struct stream *s, const char *line, size_t *len, uint64_t lineno)
 {
-    if (len && line[len - 1] == '\r')
-        len--;
+    if (*len && line[*len - 1] == '\r')
+        (*len)--;
     size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+    while (i < *len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
         i++;
-    if (i == len)
+    if (i == *len)
         return 0; /* blank lines separate nothing and are not messages */
     size_t jl, jc;
     const char *why;
-    if (len > STREAM_MAX_LINE) {
+    if (*len > STREAM_MAX_LINE)
         say(s->o, "stdin line %llu: longer than %u bytes, skipped", (unsigned long long)lineno, STREAM_MAX_LINE);
-    } else if (json_check((const uint8_t *)line, len, &jl, &jc, &why) != 0) {
+    else if (json_check((const uint8_t *)line, *len, &jl, &jc, &why) != 0)
         say(s->o, "stdin line %llu: invalid JSON at column %zu: %s; skipped", (unsigned long long)lineno, jc, why);
-    } else {
-        int rc = s->sp ? enqueue_spool(s, line, len, lineno) : enqueue_memory(s, line, len, lineno);
-        if (rc > 0)
-            return -1; /* stopping */
-        if (rc < 0) {
-            if (!s->sp) {
-                struct conn_error e;
-                fail_with(&e, EXIT_READ_INPUT, "out_of_memory", "out of memory queueing line %llu",
-                          (unsigned long long)lineno);
-                report(s->o, &e);
-            }
-            set_fatal(s, EXIT_READ_INPUT);
-            return -1;
-        }
-        return 0;
-    }
+    else
+        return 1;
     count_invalid(s);
+    return 0;
+}
+
+/* Queue one line: in memory, or into the batch (the caller made room: batch_fits). 0, or
+ * -1 to stop reading (stopping, or a failure already reported). */
+static int take_line(struct stream *s, struct batch *b, const char *line, size_t len, uint64_t lineno)
+{
+    if (!check_line(s, line, &len, lineno))
+        return 0;
+    if (!s->sp) {
+        int rc = enqueue_memory(s, line, len, lineno);
+        if (rc < 0) {
+            struct conn_error e;
+            fail_with(&e, EXIT_READ_INPUT, "out_of_memory", "out of memory queueing line %llu",
+                      (unsigned long long)lineno);
+            report(s->o, &e);
+            set_fatal(s, EXIT_READ_INPUT);
+        }
+        return rc == 0 ? 0 : -1;
+    }
+    b->m[b->n] = (struct spool_msg){ line, len };
+    b->line[b->n++] = lineno;
+    b->bytes += len;
     return 0;
 }
 
@@ -532,19 +560,36 @@ static int in_consume(struct input *in, size_t n)
     return 0;
 }
 
+/* Consume stdin up to buffer offset pos (what lies before it is spooled or skipped). */
+static int commit_to(struct input *in, size_t *done, size_t pos)
+{
+    if (pos <= *done)
+        return 0;
+    int rc = in_consume(in, pos - *done);
+    *done = pos;
+    return rc;
+}
+
+static int batch_fits(const struct batch *b, size_t len)
+{
+    return b->n < SPOOL_BATCH_MSGS && (b->n == 0 || b->bytes + len <= SPOOL_BATCH_BYTES);
+}
+
 static void *reader_main(void *arg)
 {
     struct stream *s = arg;
     struct input in;
     in_init(&in, s->sp != NULL);
     /* buf[0..len): bytes of the current partial line and what follows; buf[0..done) are
-     * consumed from stdin already, buf[done..len) only peeked. */
+     * consumed from stdin already, buf[done..len) only peeked. With --spool the lines of
+     * one read are spooled as one batch, then consumed. */
     size_t cap = 1 << 16, len = 0, done = 0, scanned = 0;
     char *buf = malloc(cap);
+    struct batch *b = s->sp ? calloc(1, sizeof *b) : NULL;
     uint64_t lineno = 0;
     int skipping = 0; /* inside a line already reported as too long */
     const char *fail = NULL;
-    if (!buf) {
+    if (!buf || (s->sp && !b)) {
         set_fatal(s, EXIT_READ_INPUT);
         goto out;
     }
@@ -568,7 +613,7 @@ static void *reader_main(void *arg)
                     say(s->o, "stdin line %llu: longer than %u bytes, skipped", (unsigned long long)lineno + 1,
                         STREAM_MAX_LINE);
                 skipping = 1;
-                if (in_consume(&in, len - done) != 0) {
+                if (commit_to(&in, &done, len) != 0) {
                     fail = "consume";
                     break;
                 }
@@ -589,9 +634,11 @@ static void *reader_main(void *arg)
                 lineno++;
                 if (skipping)
                     count_invalid(s);
-                else if (take_line(s, buf, len, lineno) < 0)
+                else if (take_line(s, b, buf, len, lineno) < 0)
                     break;
-                in_consume(&in, len - done);
+                if (b && spool_batch(s, b) != 0)
+                    break;
+                commit_to(&in, &done, len);
             }
             break;
         }
@@ -607,33 +654,36 @@ static void *reader_main(void *arg)
             if (skipping) {
                 skipping = 0;
                 count_invalid(s);
-            } else if (take_line(s, buf + start, end - start, lineno) < 0) {
-                stop = 1;
-                break;
-            }
-            /* Only now, with the line spooled (or skipped), are its bytes consumed. */
-            if (end + 1 > done) {
-                if (in_consume(&in, end + 1 - done) != 0) {
-                    fail = "consume";
+            } else {
+                if (b && !batch_fits(b, end - start)) {
+                    /* Spool what is gathered; only then is it consumed from stdin. */
+                    if (spool_batch(s, b) != 0 || commit_to(&in, &done, start) != 0) {
+                        stop = 1;
+                        break;
+                    }
+                }
+                if (take_line(s, b, buf + start, end - start, lineno) < 0) {
                     stop = 1;
                     break;
                 }
-                done = end + 1;
             }
             start = scanned = end + 1;
         }
+        if (!stop && b && spool_batch(s, b) != 0)
+            stop = 1;
         if (stop)
             break;
+        if (commit_to(&in, &done, start) != 0) {
+            fail = "consume";
+            break;
+        }
         memmove(buf, buf + start, len - start);
         len -= start;
         done -= start;
         scanned = len;
-        if (in.mode == IN_TEE) { /* see enum in_mode: the partial line is consumed now */
-            if (in_consume(&in, len - done) != 0) {
-                fail = "consume";
-                break;
-            }
-            done = len;
+        if (in.mode == IN_TEE && commit_to(&in, &done, len) != 0) { /* see enum in_mode */
+            fail = "consume";
+            break;
         }
     }
     if (fail) {
@@ -646,6 +696,7 @@ static void *reader_main(void *arg)
     }
 out:
     free(buf);
+    free(b);
     in_free(&in);
     pthread_mutex_lock(&s->mu);
     s->lines = lineno;
