@@ -348,6 +348,7 @@ int dialect_publish_req(const struct dialect *d, struct dialect_req *r, const ui
 
 int dialect_poll_req(const struct dialect *d, struct dialect_req *r, double wait_s, struct conn_error *err)
 {
+    memset(r, 0, sizeof *r); /* dialect_req_free is safe whatever happens below */
     if (wait_s < 0)
         wait_s = 0;
     switch (d->id) {
@@ -547,6 +548,7 @@ static int pct_encode(const char *s, char *out, size_t cap)
 int dialect_reply_req(const struct dialect *d, struct dialect_req *r, const struct cloud_command *c, int ok,
                       const uint8_t *out, size_t out_len, struct conn_error *err)
 {
+    memset(r, 0, sizeof *r);
     if (!c->id || (d->id != DIALECT_HONO && d->id != DIALECT_THINGSBOARD))
         return 1;
     char id[600];
