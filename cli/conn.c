@@ -10,6 +10,7 @@
 #include <dtls/x509.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,8 @@ int conn_settings_init(struct conn_settings *s, const struct options *o, const s
         if (!o->silent)
             fprintf(stderr, "dtls-send: WARNING: --insecure: the server certificate is NOT verified; "
                             "anyone on the path can read and change this connection\n");
+        if (trust_load_pins(s, o, err) != 0)
+            return -1;
     } else if (trust_load(s, o, err) != 0) {
         return -1;
     }
@@ -294,6 +297,47 @@ void conn_fail(struct conn_error *err, const struct conn *k, int rc, const char 
     set_err(err, EXIT_TLS, "tls_error", "%s failed: %s", during, dtls_strerror(rc));
 }
 
+/*
+ * In TLS 1.3 the client's handshake is over before the server has judged the client's
+ * certificate (or its absence): a rejection (certificate_required, unknown_ca...) comes
+ * as an alert after it. When the server asked for a certificate, wait briefly for its
+ * first record after the handshake (servers send a NewSessionTicket once they accepted
+ * our Finished), so that a rejection is reported here, as a client certificate problem
+ * (exit 58), not as success. Nothing is waited for when the server did not ask, and no
+ * application data is taken (dtls_receive leaves it for dtls_read). A server that says
+ * nothing is taken as accepting after twice the handshake's time (100 ms .. 2 s).
+ */
+static int client_auth_verdict(struct conn *k, struct conn_settings *s, struct conn_error *err)
+{
+    struct dtls_info in;
+    dtls_get_info(&k->tls, &in);
+    if (!in.client_auth)
+        return 0;
+    double wait = 2 * k->handshake_ms;
+    int64_t end = dtls_posix_now_ms() + (int64_t)(wait < 100 ? 100 : wait > 2000 ? 2000 : wait);
+    if (s->deadline_ms && s->deadline_ms < end)
+        end = s->deadline_ms;
+    int rc;
+    k->sock.nonblocking = 1;
+    while ((rc = dtls_receive(&k->tls)) == DTLS_WANT_READ || rc == DTLS_WANT_WRITE) {
+        int64_t left = end - dtls_posix_now_ms();
+        struct pollfd p = { .fd = k->sock.fd, .events = rc == DTLS_WANT_READ ? POLLIN : POLLOUT };
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+            rc = DTLS_OK;
+            break;
+        }
+    }
+    k->sock.nonblocking = 0;
+    if (rc < 0) {
+        conn_fail(err, k, rc, "TLS handshake");
+        if (s->verbose)
+            fprintf(stderr, "* the server rejected the client certificate%s\n", in.client_cert_sent ? "" : " (none was sent)");
+        dtls_posix_close(&k->sock);
+        return -1;
+    }
+    return 0;
+}
+
 int conn_open(struct conn *k, struct conn_settings *s, struct conn_error *err)
 {
     int64_t t0 = dtls_posix_now_ms();
@@ -347,6 +391,8 @@ int conn_open(struct conn *k, struct conn_settings *s, struct conn_error *err)
         conn_close(k);
         return -1;
     }
+    if (client_auth_verdict(k, s, err) != 0)
+        return -1;
     if (s->verbose) {
         struct dtls_info in;
         dtls_get_info(&k->tls, &in);

@@ -136,6 +136,12 @@ int trust_load(struct conn_settings *s, const struct options *o, struct conn_err
     s->cfg.trust = &t->set;
     if (s->verbose)
         fprintf(stderr, "* %d trust anchors from %s%s\n", m, path, skipped ? " (some certificates skipped)" : "");
+    return trust_load_pins(s, o, err);
+}
+
+int trust_load_pins(struct conn_settings *s, const struct options *o, struct conn_error *err)
+{
+    struct trust_store *t = store_of(s);
     if (o->pinnedpubkey) {
         uint8_t zero[32] = { 0 };
         if (dtls_x509_pin_check(o->pinnedpubkey, zero) == DTLS_X509_E_INVALID_ARGUMENT) {

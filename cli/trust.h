@@ -13,6 +13,8 @@
 #include "conn.h"
 
 int trust_load(struct conn_settings *s, const struct options *o, struct conn_error *err);
+/* --pinnedpubkey only (trust_load does it too): with -k the pin is still checked, as curl does. */
+int trust_load_pins(struct conn_settings *s, const struct options *o, struct conn_error *err);
 void trust_free(struct conn_settings *s);
 int client_identity_load(struct conn_settings *s, const struct options *o, struct conn_error *err);
 /* After a handshake: --pinnedpubkey against the leaf the server sent. 0 or fills err. */

@@ -405,6 +405,17 @@ long dtls_write(struct dtls_client *c, const uint8_t *buf, size_t len);
 int dtls_flush(struct dtls_client *c);
 /* Bytes of application data that dtls_read can return without I/O. */
 size_t dtls_pending(const struct dtls_client *c);
+/* Receive and handle at most one record without returning application data: a
+ * NewSessionTicket or KeyUpdate is handled inside, an alert ends the connection
+ * with its error, application data stays for dtls_read (dtls_pending). Returns
+ * DTLS_OK (a record was handled, or data or the peer's close_notify is already
+ * waiting), DTLS_WANT_READ/WRITE, or an error. For instance: in TLS 1.3 the
+ * server judges the client's certificate after the client's handshake is done,
+ * so a client that must know its certificate was accepted before it sends
+ * anything calls this (non-blocking, with a timeout) until a record arrives:
+ * servers send a NewSessionTicket once they accepted the client's Finished, and
+ * a rejection comes as an alert (DTLS_E_PEER_ALERT(116): certificate_required). */
+int dtls_receive(struct dtls_client *c);
 /* Send close_notify (and flush). Further writes return DTLS_E_CLOSED; reading may go on
  * until the peer's close_notify. DTLS_OK, DTLS_WANT_WRITE or an error. */
 int dtls_close(struct dtls_client *c);

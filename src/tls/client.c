@@ -209,6 +209,34 @@ static int key_update_due(struct dtls_client *c)
     return dtls_hs_send_key_update(c, (c->flags & F_KU_REQUEST) != 0);
 }
 
+/* After the handshake: send what is due, then receive and handle one record. */
+static int receive_one(struct dtls_client *c)
+{
+    int rc = key_update_due(c);
+    if (rc == DTLS_E_BUSY)
+        rc = DTLS_OK;
+    if (rc == DTLS_OK && c->out_off != c->out_end)
+        rc = dtls_rec_flush(c);
+    if (rc == DTLS_OK)
+        rc = pump(c);
+    return rc < 0 ? outcome(c, rc) : DTLS_OK;
+}
+
+int dtls_receive(struct dtls_client *c)
+{
+    int rc;
+    if (c->error)
+        return report(c);
+    if (c->state != ST_CONNECTED) {
+        rc = dtls_handshake(c);
+        if (rc != DTLS_OK)
+            return rc;
+    }
+    if (c->app_off < c->app_end || (c->flags & F_PEER_CLOSED))
+        return DTLS_OK;
+    return receive_one(c);
+}
+
 long dtls_read(struct dtls_client *c, uint8_t *buf, size_t len)
 {
     int rc;
@@ -235,15 +263,9 @@ long dtls_read(struct dtls_client *c, uint8_t *buf, size_t len)
         c->app_off = c->app_end = 0;
         if (c->flags & F_PEER_CLOSED)
             return 0;
-        rc = key_update_due(c);
-        if (rc == DTLS_E_BUSY)
-            rc = DTLS_OK;
-        if (rc == DTLS_OK && c->out_off != c->out_end)
-            rc = dtls_rec_flush(c);
-        if (rc == DTLS_OK)
-            rc = pump(c);
+        rc = receive_one(c);
         if (rc < 0)
-            return outcome(c, rc);
+            return rc;
     }
 }
 

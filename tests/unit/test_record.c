@@ -1048,3 +1048,37 @@ Test(record, shared_buffer_needs_a_certificate_plus_a_record)
         hs_end(&h);
     }
 }
+
+/* ---- dtls_receive: one record, no application data taken ----------------------------------- */
+
+Test(record, receive_handles_one_record_and_keeps_data)
+{
+    struct hs h;
+    uint8_t buf[16];
+    static const uint8_t nst[] = { 4, 0, 0, 14, 0, 0, 0x1c, 0x20, 0, 0, 0, 1, 0, 0, 1, 't', 0, 0 };
+    connect_to(&h, run_new());
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_WANT_READ, "nothing there yet");
+    send_enc(&h, &h.s.sap, 22, nst, sizeof nst);
+    send_enc(&h, &h.s.sap, 23, (const uint8_t *)"data", 4);
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_OK, "the ticket");
+    cr_assert_eq(h.r->t.tickets_stored, 1);
+    cr_assert_eq(dtls_pending(&h.r->c), 0);
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_OK, "the data record");
+    cr_assert_eq(dtls_pending(&h.r->c), 4, "application data is left for dtls_read");
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_OK, "data waiting: no I/O");
+    cr_assert_eq(dtls_read(&h.r->c, buf, sizeof buf), 4);
+    cr_assert(memcmp(buf, "data", 4) == 0);
+    hs_end(&h);
+}
+
+Test(record, receive_reports_the_servers_verdict_alert)
+{
+    /* what a TLS 1.3 server that wanted a client certificate sends after our Finished */
+    struct hs h;
+    connect_to(&h, run_new());
+    send_enc(&h, &h.s.sap, 21, (const uint8_t[]){ 2, 116 }, 2);
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_E_PEER_ALERT(116));
+    cr_assert_eq(dtls_last_alert(&h.r->c, DTLS_ALERT_RECEIVED), 116);
+    cr_assert_eq(dtls_receive(&h.r->c), DTLS_E_PEER_ALERT(116), "sticky");
+    hs_end(&h);
+}
