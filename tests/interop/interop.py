@@ -6,7 +6,7 @@ error. Prints one line per case and ends with "N passed, N failed".
 
 Usage: interop.py --dtls-send PATH --client PATH --pki DIR [--filter SUBSTR]
 """
-import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, base64, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 
 ARGS = None
 RESULTS = []
@@ -50,6 +50,13 @@ class Server:
         self.log.flush()
         return open(self.log.name, errors="replace").read()
 
+    def wait_output(self, needle, timeout=5):
+        """The log once it holds needle (or the server exited, or timeout s passed)."""
+        end = time.time() + timeout
+        while time.time() < end and needle not in self.output() and self.p.poll() is None:
+            time.sleep(0.05)
+        return self.output()
+
     def stop(self):
         if self.p.poll() is None:
             try:
@@ -75,6 +82,7 @@ def s_server(port, case="p256", extra=(), naccept=1, stdin=subprocess.PIPE):
 
 
 def gnutls_serv(port, case="p256", priority="NORMAL:-VERS-ALL:+VERS-TLS1.3", extra=()):
+    # (gnutls-serv -d 5 and up logs each alert it receives: "Alert[2|43] ... was received")
     argv = ["gnutls-serv", "--port", str(port), "--x509certfile", pki(case, "chain.pem"),
             "--x509keyfile", pki(case, "key.pem"), "--priority", priority] + list(extra)
     return Server(argv, port)
@@ -84,7 +92,7 @@ def probe(port, *opts, case="p256", verify=True, timeout=20):
     argv = [ARGS.dtls_send, "probe", "--json", "--max-time", "10"]
     if verify:
         argv += ["--cacert", pki(case, "ca.pem")]
-    else:
+    elif verify is False:
         argv += ["-k"]
     argv += list(opts) + ["localhost:%d" % port]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
@@ -102,8 +110,12 @@ def record(name, ok, detail=""):
     print("%s %s%s" % ("PASS" if ok else "FAIL", name, "" if ok else ": " + detail), flush=True)
 
 
-def expect_probe(name, srv, opts, want, exit_code=0, case="p256", verify=True):
-    """Run probe against srv; check exit code and every key of want in the last event."""
+def expect_probe(name, srv, opts, want, exit_code=0, case="p256", verify=True, server_says=(),
+                 server_never=()):
+    """Run probe against srv; check exit code and every key of want in the last event;
+    then that the server's output holds every string of server_says (waiting for the
+    first one a little: the server logs after the client is gone) and none of
+    server_never."""
     if ARGS.filter and ARGS.filter not in name:
         srv.stop()
         return
@@ -120,6 +132,13 @@ def expect_probe(name, srv, opts, want, exit_code=0, case="p256", verify=True):
     for k, v in want.items():
         if ev.get(k) != v:
             problems.append("%s=%r, expected %r" % (k, ev.get(k), v))
+    out = srv.wait_output(server_says[0]) if server_says else srv.output()
+    for needle in server_says:
+        if needle not in out:
+            problems.append("server output lacks %r" % needle)
+    for needle in server_never:
+        if needle in out:
+            problems.append("server output has %r" % needle)
     if problems:
         problems.append("stderr: " + err.strip()[-400:])
         problems.append("server: " + srv.output().strip()[-400:])
@@ -275,6 +294,135 @@ def tshark_case():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---- certificate validation through the real handshake --------------------------------
+
+# The alert the client must send for each X.509 error (the table in <dtls/x509.h>).
+X509_ALERTS = {
+    "certificate_expired": 45, "certificate_not_yet_valid": 45, "hostname_mismatch": 46,
+    "unknown_ca": 48, "bad_signature": 42, "not_a_ca": 48, "path_length_exceeded": 48,
+    "bad_key_usage": 43, "bad_extended_key_usage": 43, "name_constraints_violation": 46,
+    "unsupported_critical_extension": 43, "weak_key": 43, "weak_signature": 43,
+}
+GNUTLS_ALERT_NAMES = {42: "Certificate is bad", 43: "Certificate is not supported",
+                      45: "Certificate is expired", 46: "Unknown certificate",
+                      48: "CA is unknown"}
+
+
+def pki_cases():
+    with open(os.path.join(ARGS.pki, "cases.txt")) as f:
+        return [line.split() for line in f if line.strip()]
+
+
+def chain_cases():
+    """Every server case of gen-pki through a real handshake: the good ones verify, each
+    broken one fails with exit 60, its exact error name, and the alert it calls for,
+    as the server saw it."""
+    for case, expect, purpose, _host in pki_cases():
+        if purpose != "server":
+            continue
+        name = "chain %s -> %s" % (case, expect)
+        port = free_port()
+        if expect == "ok":
+            expect_probe(name, s_server(port, case=case), [], {"event": "probe", "verified": True}, case=case)
+            continue
+        alert = X509_ALERTS[expect]
+        want = {"event": "error", "exit": 60, "error": expect}
+        if case == "sha1":
+            # s_server will not send a SHA-1-signed chain to a client whose
+            # signature_algorithms_cert leaves SHA-1 out ("no suitable signature
+            # algorithm", handshake_failure); gnutls-serv sends it regardless.
+            srv = gnutls_serv(port, case=case, extra=["-d", "5"])
+            says = ["Alert[2|%d] - %s - was received" % (alert, GNUTLS_ALERT_NAMES[alert])]
+        else:
+            # weak-key: OpenSSL refuses to load an RSA-1024 key at its default level
+            extra = ["-cipher", "DEFAULT@SECLEVEL=0"] if case == "weak-key" else []
+            srv = s_server(port, case=case, extra=extra)
+            says = ["SSL alert number %d" % alert]
+        expect_probe(name + " (alert %d)" % alert, srv, [], want, exit_code=60, case=case, server_says=says)
+
+
+def client_auth_cases():
+    """--cert/--key answering CertificateRequest, the server confirming it verified us."""
+    for cc, subject, sigtype in [("client-p256", "P-256 client", "Peer signature type: ECDSA"),
+                                 ("client-ed25519", "Ed25519 client", "Peer signature type: ed25519")]:
+        mine = ["--cert", pki(cc, "chain.pem"), "--key", pki(cc, "key.pem")]
+        port = free_port()
+        # -verify_return_error: s_server's verify callback otherwise lets a failure pass
+        srv = s_server(port, extra=["-Verify", "1", "-verify_return_error", "-CAfile", pki(cc, "ca.pem")])
+        expect_probe("openssl client auth %s" % cc, srv, mine,
+                     {"event": "probe", "client_auth": True, "client_cert_sent": True},
+                     server_says=["subject=CN = %s" % subject, "depth=0 CN = %s, O = dtls test\nverify return:1" % subject,
+                                  sigtype], server_never=["verify error"])
+        port = free_port()
+        srv = gnutls_serv(port, extra=["--require-client-cert", "--verify-client-cert", "--x509cafile", pki(cc, "ca.pem")])
+        expect_probe("gnutls client auth %s" % cc, srv, mine,
+                     {"event": "probe", "client_auth": True, "client_cert_sent": True},
+                     server_says=["The certificate is trusted", "Subject: O=dtls test,CN=%s" % subject])
+    # No certificate: TLS 1.3 servers say so after our Finished; probe waits for that
+    # verdict when a certificate was asked for, and reports it as exit 58.
+    port = free_port()
+    srv = s_server(port, extra=["-Verify", "1", "-CAfile", pki("client-p256", "ca.pem")])
+    expect_probe("openssl client auth, no --cert -> certificate_required", srv, [],
+                 {"event": "error", "exit": 58, "error": "certificate_required"}, exit_code=58,
+                 server_says=["peer did not return a certificate"])
+    port = free_port()
+    srv = gnutls_serv(port, extra=["--require-client-cert", "--verify-client-cert", "--x509cafile",
+                                   pki("client-p256", "ca.pem"), "-d", "5"])
+    expect_probe("gnutls client auth, no --cert -> certificate_required", srv, [],
+                 {"event": "error", "exit": 58, "error": "certificate_required"}, exit_code=58,
+                 server_says=["Sending Alert[2|116]"])
+    # A certificate the server does not trust (its CA list has another root).
+    port = free_port()
+    srv = s_server(port, extra=["-Verify", "1", "-verify_return_error", "-CAfile", pki("rsa2048", "ca.pem")])
+    expect_probe("openssl client auth, untrusted certificate -> exit 58", srv,
+                 ["--cert", pki("client-p256", "chain.pem"), "--key", pki("client-p256", "key.pem")],
+                 {"event": "error", "exit": 58, "error": "unknown_ca"}, exit_code=58,
+                 server_says=["verify error"])
+    # A server that only asks (-verify, not -Verify) takes the empty Certificate.
+    port = free_port()
+    srv = s_server(port, extra=["-verify", "1", "-CAfile", pki("client-p256", "ca.pem")])
+    expect_probe("openssl optional client auth, no --cert -> ok", srv, [],
+                 {"event": "probe", "client_auth": True, "client_cert_sent": False})
+    # RSA keys: the CLI signs with P-256 and Ed25519 keys only (the library has no RSA
+    # signing; the engine would take an RSA-PSS signature from a sign callback, e.g. a
+    # secure element). Said clearly, before connecting.
+    name = "client auth with an RSA key -> exit 58 client_key"
+    if not ARGS.filter or ARGS.filter in name:
+        rc, events, err = probe(free_port(), "--cert", pki("rsa2048", "leaf.pem"), "--key", pki("rsa2048", "key.pem"))
+        ev = events[-1] if events else {}
+        ok = rc == 58 and ev.get("error") == "client_key" and "P-256 and Ed25519" in ev.get("message", "")
+        record(name, ok, "exit %d, event %r" % (rc, ev))
+
+
+def spki_pin(case):
+    """curl's --pinnedpubkey value for a case's leaf, computed with the openssl CLI."""
+    pub = subprocess.run(["openssl", "x509", "-in", pki(case, "leaf.pem"), "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         capture_output=True, check=True).stdout
+    digest = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der,
+                            capture_output=True, check=True).stdout
+    return "sha256//" + base64.b64encode(digest).decode()
+
+
+def pin_cases():
+    right, other = spki_pin("p256"), spki_pin("rsa2048")
+    for verify, how in [(True, "verified"), (False, "-k")]:
+        port = free_port()
+        expect_probe("pinnedpubkey right (%s)" % how, s_server(port), ["--pinnedpubkey", right],
+                     {"event": "probe"}, verify=verify)
+        port = free_port()
+        expect_probe("pinnedpubkey one of two right (%s)" % how, s_server(port),
+                     ["--pinnedpubkey", other + ";" + right], {"event": "probe"}, verify=verify)
+        port = free_port()
+        expect_probe("pinnedpubkey wrong (%s) -> exit 90" % how, s_server(port), ["--pinnedpubkey", other],
+                     {"event": "error", "exit": 90, "error": "pinned_key_mismatch"}, exit_code=90, verify=verify)
+    name = "pinnedpubkey malformed -> exit 2"
+    if not ARGS.filter or ARGS.filter in name:
+        rc, events, err = probe(free_port(), "--pinnedpubkey", "sha256//not base64!")
+        record(name, rc == 2, "exit %d, stderr %r" % (rc, err[-200:]))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -285,6 +433,9 @@ def main():
     ARGS = ap.parse_args()
     openssl_cases()
     gnutls_cases()
+    chain_cases()
+    client_auth_cases()
+    pin_cases()
     tshark_case()
     passed = sum(1 for _, ok in RESULTS if ok)
     failed = len(RESULTS) - passed
