@@ -79,7 +79,8 @@ struct dialect_req {
     size_t n_extra;
     char *owned;                        /* a body the dialect made (thingsboard's JSON reply) */
 };
-/* Free what a dialect_req owns (a no-op for most); safe to call twice. */
+/* Free what a dialect_req owns (a no-op for most). Safe after any dialect_*_req call, whether it
+ * succeeded or not, and safe to call twice. */
 void dialect_req_free(struct dialect_req *r);
 
 /* The publish of one message; wait_s >= 0 asks drogue/hono to hold the response up to wait_s
