@@ -11,6 +11,12 @@
  * mapped onto ours (they mostly coincide). The -v trace is ours (the same as
  * the embedded engine's), never CURLOPT_VERBOSE, which would print the
  * Authorization header.
+ *
+ * One difference stays: when a kept-alive connection turns out dead after the
+ * request was written and before any answer byte, libcurl itself sends the
+ * request again on a new connection (it cannot be turned off without giving
+ * up connection reuse), where the embedded engine reports the failure and
+ * leaves the decision to the caller (http_req.resend_ok).
  */
 #define _GNU_SOURCE
 #include "exitcodes.h"
