@@ -318,6 +318,19 @@ def seconds(value, what):
     return min(v, MAX_WAIT)
 
 
+def milliseconds(value, what):
+    """A wait given in milliseconds, as seconds (capped after the conversion)."""
+    return min(seconds(float(value) / 1000.0 if _is_number(value) else value, what), MAX_WAIT)
+
+
+def _is_number(value):
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 class Conn:
     """One accepted TLS connection. close() may be called from any thread: it
     shuts the socket down underneath the reader (a dup of the fd, so the SSL
@@ -601,7 +614,7 @@ class Cloud:
             return Response(200)
         if rest == ["rpc"]:
             self.need_method(req, "GET")
-            timeout = seconds(req.query.get("timeout", "0"), "timeout") / 1000.0
+            timeout = milliseconds(req.query.get("timeout", "0"), "timeout")
             cmd = self.take_command("thingsboard", device, timeout, conn)
             if cmd is None:
                 return Response(408)
@@ -703,6 +716,8 @@ class Cloud:
             threading.Thread(target=self.serve, args=(sock, addr), daemon=True).start()
 
     def serve(self, raw, addr):
+        # Small responses go out at once (no Nagle delay behind the client's delayed ACK).
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         raw.settimeout(HANDSHAKE_TIMEOUT)
         conn = Conn(raw, addr)
         with self.lock:
