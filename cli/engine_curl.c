@@ -29,6 +29,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
 #ifndef DTLS_SEND_HAVE_CURL_H
 
 struct transport *engine_curl_open(const struct options *o, const struct dtls_url *u, struct conn_error *err)
@@ -264,6 +268,7 @@ static int cu_request(struct transport *t, const struct http_req *rq, struct htt
     C.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     C.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     C.easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    C.easy_setopt(h, CURLOPT_USERAGENT, "dtls-send/" PACKAGE_VERSION); /* -H User-Agent wins */
     C.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     C.easy_setopt(h, CURLOPT_HEADERDATA, c);
     C.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -224,7 +224,22 @@ int options_parse(struct options *o, int argc, char **argv)
             break;
         case O_CONTENT_TYPE: o->content_type = optarg; break;
         case O_DIALECT: o->dialect = optarg; break;
-        case O_USER: o->user = optarg; break;
+        case O_USER: {
+            /* Keep a copy and blank the password in argv, so that ps and
+             * /proc/PID/cmdline show "-u user:****" from now on (as curl does). */
+            static char user_copy[1024];
+            if (strlen(optarg) >= sizeof user_copy) {
+                fprintf(stderr, "dtls-send: --user is too long\n");
+                return EXIT_USAGE;
+            }
+            strcpy(user_copy, optarg);
+            o->user = user_copy;
+            char *colon = strchr(optarg, ':');
+            if (colon)
+                for (char *p = colon + 1; *p; p++)
+                    *p = '*';
+            break;
+        }
         case O_PASSWORD_FILE: o->password_file = optarg; break;
         case O_WAIT: if ((rc = parse_double(d->name, optarg, &o->wait)) >= 0) return rc; break;
         case O_ON_COMMAND: o->on_command = optarg; break;

@@ -14,6 +14,10 @@
 #include <strings.h>
 #include <time.h>
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
 void transport_fail(struct conn_error *err, int exit, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -142,9 +146,10 @@ int transport_split_header(const char *line, char *name, size_t name_cap, const 
 long transport_head(const struct transport *t, const struct http_req *rq, const char *target, char *out, size_t cap,
                     struct conn_error *err)
 {
-    struct dtls_http_header h[HTTP_REQ_MAX_HEADERS + 2];
+    struct dtls_http_header h[HTTP_REQ_MAX_HEADERS + 3];
     char names[HTTP_REQ_MAX_HEADERS][128];
     size_t n = 0;
+    int user_agent = 0;
     for (size_t i = 0; i < rq->n_headers && i < HTTP_REQ_MAX_HEADERS; i++) {
         const char *value;
         if (transport_split_header(rq->headers[i], names[i], sizeof names[i], &value) != 0) {
@@ -153,6 +158,13 @@ long transport_head(const struct transport *t, const struct http_req *rq, const 
         }
         h[n].name = names[i];
         h[n].value = value;
+        n++;
+        if (strcasecmp(names[i], "User-Agent") == 0)
+            user_agent = 1;
+    }
+    if (!user_agent) { /* as curl does; -H 'User-Agent: ...' replaces it */
+        h[n].name = "User-Agent";
+        h[n].value = "dtls-send/" PACKAGE_VERSION;
         n++;
     }
     if (rq->content_type) {
