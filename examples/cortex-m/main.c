@@ -116,7 +116,7 @@ static int fail(int status, const char *step, const char *why)
     put("\n");
     semihost_puts(line);
     if (client_ready)
-        uart_drain(20, 300);
+        uart_drain(50, 500);
     return status;
 }
 
