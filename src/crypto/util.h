@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Overwrite n bytes with zeros through a volatile pointer so the store is kept. */
+/* Overwrite n bytes with zeros; the stores are kept even when p is never read again. */
 void dtls_wipe(void *p, size_t n);
 
 /* 1 if the n bytes at a and b are equal, else 0. Runs in time that depends only on n. */
