@@ -2,7 +2,8 @@
 # make check entry: the Cortex-M4 example firmware under QEMU against openssl
 # s_server (scripts/firmware-test): good CA, wrong CA, the three profiles,
 # x25519 and secp256r1, max_fragment 1024, blocking and interrupt-driven UART,
-# and the no-heap link check. Prints "N passed, N failed".
+# RSA-4096 chain through the UART, a too-small buffer, and the link checks
+# (no heap, 64 KB of RAM). Prints "N passed, N failed".
 # Skipped (exit 77) when the cross toolchain or QEMU is missing; scripts/check
 # installs them (DTLS_TEST_PKGS in scripts/lib.sh), so there it always runs.
 set -uo pipefail
