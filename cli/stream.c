@@ -470,10 +470,14 @@ static int take_line(struct stream *s, struct batch *b, const char *line, size_t
  *   SEEK  stdin is a regular file: pread(2) ahead of our offset, lseek(2) past each line
  *         once it is spooled; a partial last line is left unconsumed;
  *   TEE   stdin is a pipe: tee(2) copies what the pipe holds without consuming it, read(2)
- *         then consumes each line once it is spooled (a partial line is consumed at the end
- *         of the round: it is not complete, so not yet a message);
+ *         then consumes the lines once they are spooled. A partial line stays in the pipe
+ *         (so a dtls-send started on the same FIFO after a crash reads it whole); since
+ *         poll(2) cannot wait for "more than is there", the reader then re-peeks after a
+ *         short nap (1 ms doubling to 50 ms). A partial line longer than what tee(2) can
+ *         show (64 KiB) is consumed as it comes;
  *   READ  anything else, and all input without --spool: plain read(2). */
 enum in_mode { IN_READ, IN_SEEK, IN_TEE };
+#define TEE_MAX (1u << 16)
 
 struct input {
     enum in_mode mode;
@@ -524,9 +528,9 @@ static ssize_t in_peek(struct input *in, char *p, size_t room, size_t ahead)
 {
     if (in->mode == IN_SEEK)
         return pread(STDIN_FILENO, p, room, in->off + (off_t)ahead);
-    if (in->mode == IN_TEE) {
-        if (room > (1u << 16))
-            room = 1u << 16; /* what the peek pipe holds */
+    if (in->mode == IN_TEE) { /* from the head of the pipe: ahead bytes are peeked again */
+        if (room > TEE_MAX)
+            room = TEE_MAX; /* what the peek pipe holds */
         ssize_t n = tee(STDIN_FILENO, in->peek[1], room, SPLICE_F_NONBLOCK);
         if (n > 0)
             return read_full(in->peek[0], p, (size_t)n) == n ? n : -1;
@@ -588,6 +592,8 @@ static void *reader_main(void *arg)
     struct batch *b = s->sp ? calloc(1, sizeof *b) : NULL;
     uint64_t lineno = 0;
     int skipping = 0; /* inside a line already reported as too long */
+    size_t tee_last = 0;
+    int tee_nap_ms = 1;
     const char *fail = NULL;
     if (!buf || (s->sp && !b)) {
         set_fatal(s, EXIT_READ_INPUT);
@@ -603,6 +609,7 @@ static void *reader_main(void *arg)
         }
         if (p[1].revents)
             break;
+        int hup = (p[0].revents & POLLHUP) != 0; /* no writer left: what is in the pipe is all */
         if (len == cap) {
             char *nb = cap < STREAM_MAX_LINE + 2 ? realloc(buf, cap * 2) : NULL;
             if (nb) {
@@ -619,6 +626,10 @@ static void *reader_main(void *arg)
                 }
                 len = done = scanned = 0;
             }
+        }
+        if (in.mode == IN_TEE) { /* tee(2) shows the pipe from its head: peek the partial line again */
+            len = done;
+            scanned = done;
         }
         ssize_t n = in_peek(&in, buf + len, cap - len, len - done);
         if (n == -2)
@@ -681,9 +692,30 @@ static void *reader_main(void *arg)
         len -= start;
         done -= start;
         scanned = len;
-        if (in.mode == IN_TEE && commit_to(&in, &done, len) != 0) { /* see enum in_mode */
-            fail = "consume";
-            break;
+        if (in.mode == IN_TEE) { /* see enum in_mode */
+            if (len - done >= TEE_MAX) { /* a partial line too long to peek whole */
+                if (commit_to(&in, &done, len) != 0) {
+                    fail = "consume";
+                    break;
+                }
+            } else if (start == 0 && (size_t)n == tee_last && hup) {
+                /* The writers are gone: the partial line is the last line. */
+                if (len) {
+                    lineno++;
+                    if (take_line(s, b, buf, len, lineno) < 0 || spool_batch(s, b) != 0)
+                        break;
+                    commit_to(&in, &done, len);
+                }
+                break;
+            } else if (start == 0 && (size_t)n == tee_last) {
+                /* Nothing new since the last peek: nap instead of spinning on poll(2). */
+                struct pollfd q = { s->quit_pipe[0], POLLIN, 0 };
+                poll(&q, 1, tee_nap_ms);
+                tee_nap_ms = tee_nap_ms < 50 ? tee_nap_ms * 2 : 50;
+            } else {
+                tee_nap_ms = 1;
+            }
+            tee_last = (size_t)n;
         }
     }
     if (fail) {
