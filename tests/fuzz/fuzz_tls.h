@@ -78,7 +78,7 @@ static const uint16_t fuzz_group_sets[4][3] = {
 };
 static const char *const fuzz_alpn[] = { "http/1.1", "h2", NULL };
 
-static void fuzz_opts_parse(struct fuzz_opts *o, const uint8_t op[FUZZ_OPT_BYTES])
+static inline void fuzz_opts_parse(struct fuzz_opts *o, const uint8_t op[FUZZ_OPT_BYTES])
 {
     static const uint16_t mfl[4] = { 0, 512, 1024, 4096 };
     unsigned s = op[0] & 7, g = (op[0] >> 3) & 3;
@@ -117,7 +117,7 @@ struct fuzz_ctx {
     uint8_t s_hist[8][48];
 };
 
-static int fuzz_rng(void *ctx, uint8_t *out, size_t len)
+static inline int fuzz_rng(void *ctx, uint8_t *out, size_t len)
 {
     struct fuzz_ctx *f = (struct fuzz_ctx *)ctx;
     for (size_t i = 0; i < len; i++) {
@@ -133,7 +133,7 @@ static int64_t fuzz_now(void *ctx)
     return FUZZ_NOW;
 }
 
-static int fuzz_sign(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
+static inline int fuzz_sign(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
 {
     (void)ctx;
     if (scheme != DTLS_SIG_ECDSA_SECP256R1_SHA256 || len != 32 || *sig_len < 64)
@@ -144,7 +144,7 @@ static int fuzz_sign(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len,
     return 0;
 }
 
-static int fuzz_session_load(void *ctx, struct dtls_session *s)
+static inline int fuzz_session_load(void *ctx, struct dtls_session *s)
 {
     struct fuzz_ctx *f = (struct fuzz_ctx *)ctx;
     if (!f->have_ticket)
@@ -153,7 +153,7 @@ static int fuzz_session_load(void *ctx, struct dtls_session *s)
     return 0;
 }
 
-static void fuzz_session_store(void *ctx, const struct dtls_session *s)
+static inline void fuzz_session_store(void *ctx, const struct dtls_session *s)
 {
     struct fuzz_ctx *f = (struct fuzz_ctx *)ctx;
     if (s->psk_len > sizeof s->psk || s->ticket_len == 0 || s->ticket_len > sizeof f->stored_ticket)
@@ -164,7 +164,7 @@ static void fuzz_session_store(void *ctx, const struct dtls_session *s)
     f->stored_ok = 1;
 }
 
-static int fuzz_hexval(char ch)
+static inline int fuzz_hexval(char ch)
 {
     if (ch >= '0' && ch <= '9')
         return ch - '0';
@@ -173,7 +173,7 @@ static int fuzz_hexval(char ch)
     return -1;
 }
 
-static void fuzz_keylog(void *ctx, const char *line)
+static inline void fuzz_keylog(void *ctx, const char *line)
 {
     struct fuzz_ctx *f = (struct fuzz_ctx *)ctx;
     const char *hex;
@@ -202,7 +202,7 @@ static void fuzz_keylog(void *ctx, const char *line)
  * psk (48, the first psk_len used), age_add (4), ticket_len (2), ticket. Returns
  * the bytes used, or 0 when the input is too short (no ticket is then offered).
  */
-static size_t fuzz_session_parse(struct fuzz_ctx *f, const uint8_t *d, size_t n)
+static inline size_t fuzz_session_parse(struct fuzz_ctx *f, const uint8_t *d, size_t n)
 {
     size_t tl;
     if (n < 57)
@@ -225,7 +225,7 @@ static size_t fuzz_session_parse(struct fuzz_ctx *f, const uint8_t *d, size_t n)
     return 57 + tl;
 }
 
-static const struct dtls_x509_anchors *fuzz_anchors(void)
+static inline const struct dtls_x509_anchors *fuzz_anchors(void)
 {
     static struct dtls_x509_anchor a;
     static struct dtls_x509_anchors set;
@@ -238,7 +238,7 @@ static const struct dtls_x509_anchors *fuzz_anchors(void)
     return &set;
 }
 
-static void fuzz_config(struct dtls_config *cfg, struct fuzz_ctx *f)
+static inline void fuzz_config(struct dtls_config *cfg, struct fuzz_ctx *f)
 {
     static const struct dtls_der client_chain[1] = { { fuzz_client_der, sizeof fuzz_client_der } };
     static const uint16_t client_schemes[] = { DTLS_SIG_ECDSA_SECP256R1_SHA256, 0 };
@@ -265,7 +265,7 @@ static void fuzz_config(struct dtls_config *cfg, struct fuzz_ctx *f)
     }
 }
 
-static void fuzz_ctx_init(struct fuzz_ctx *f, const uint8_t op[FUZZ_OPT_BYTES])
+static inline void fuzz_ctx_init(struct fuzz_ctx *f, const uint8_t op[FUZZ_OPT_BYTES])
 {
     memset(f, 0, sizeof *f);
     fuzz_opts_parse(&f->o, op);
@@ -280,7 +280,7 @@ struct fuzz_bufs {
 };
 
 /* Exactly sized heap buffers, so ASan sees a byte read or written past either end. */
-static void fuzz_bufs_alloc(struct fuzz_bufs *b, const struct fuzz_opts *o)
+static inline void fuzz_bufs_alloc(struct fuzz_bufs *b, const struct fuzz_opts *o)
 {
     unsigned frag = o->max_fragment;
     if (o->shared) {
@@ -296,7 +296,7 @@ static void fuzz_bufs_alloc(struct fuzz_bufs *b, const struct fuzz_opts *o)
         abort();
 }
 
-static void fuzz_bufs_free(struct fuzz_bufs *b)
+static inline void fuzz_bufs_free(struct fuzz_bufs *b)
 {
     free(b->rx);
     if (b->tx != b->rx)
@@ -331,12 +331,12 @@ struct fuzz_io {
 
 #define FUZZ_REC_MAX (5 + 65535 + 1 + 8 * 63 + 16)
 
-static const struct dtls_hash *fuzz_suite_hash(uint16_t suite)
+static inline const struct dtls_hash *fuzz_suite_hash(uint16_t suite)
 {
     return suite == DTLS_TLS_AES_256_GCM_SHA384 ? dtls_crypto_builtin.sha384 : dtls_crypto_builtin.sha256;
 }
 
-static const struct dtls_aead *fuzz_suite_aead(uint16_t suite)
+static inline const struct dtls_aead *fuzz_suite_aead(uint16_t suite)
 {
     if (suite == DTLS_TLS_AES_256_GCM_SHA384)
         return dtls_crypto_builtin.aes256gcm;
@@ -346,7 +346,7 @@ static const struct dtls_aead *fuzz_suite_aead(uint16_t suite)
 }
 
 /* Traffic keys (RFC 8446 7.3) from a secret, for suite. */
-static void fuzz_keys(const uint8_t *secret, uint16_t suite, dtls_aead_ctx *aead, const struct dtls_aead **a,
+static inline void fuzz_keys(const uint8_t *secret, uint16_t suite, dtls_aead_ctx *aead, const struct dtls_aead **a,
                       uint8_t iv[12])
 {
     const struct dtls_hash *h = fuzz_suite_hash(suite);
@@ -357,7 +357,7 @@ static void fuzz_keys(const uint8_t *secret, uint16_t suite, dtls_aead_ctx *aead
     (*a)->init(aead, key);
 }
 
-static void fuzz_nonce(const uint8_t iv[12], uint64_t seq, uint8_t nonce[12])
+static inline void fuzz_nonce(const uint8_t iv[12], uint64_t seq, uint8_t nonce[12])
 {
     memcpy(nonce, iv, 12);
     for (int i = 0; i < 8; i++)
@@ -366,7 +366,7 @@ static void fuzz_nonce(const uint8_t iv[12], uint64_t seq, uint8_t nonce[12])
 
 /* Seal content || type || pad zeros as a record at out with the given keys; returns
  * its length. */
-static size_t fuzz_seal(const dtls_aead_ctx *aead, const struct dtls_aead *a, const uint8_t iv[12], uint64_t seq,
+static inline size_t fuzz_seal(const dtls_aead_ctx *aead, const struct dtls_aead *a, const uint8_t iv[12], uint64_t seq,
                         uint8_t type, const uint8_t *content, size_t len, size_t pad, int bad_tag, uint8_t *out)
 {
     size_t n = len + 1 + pad;
@@ -389,7 +389,7 @@ static size_t fuzz_seal(const dtls_aead_ctx *aead, const struct dtls_aead *a, co
 
 /* The next sealed entry into io->rec (see the top of this file). Before the
  * client has keys, a "sealed" entry is framed as a plaintext record of its type. */
-static int fuzz_next_entry(struct fuzz_io *io)
+static inline int fuzz_next_entry(struct fuzz_io *io)
 {
     while (io->in_off < io->in_len) {
         const uint8_t *d = io->in + io->in_off;
@@ -441,7 +441,7 @@ static int fuzz_next_entry(struct fuzz_io *io)
 }
 
 /* Serve the input to c: as it is, or as sealed entries. */
-static void fuzz_io_init(struct fuzz_io *io, struct fuzz_ctx *f, struct dtls_client *c, const uint8_t *in,
+static inline void fuzz_io_init(struct fuzz_io *io, struct fuzz_ctx *f, struct dtls_client *c, const uint8_t *in,
                          size_t len)
 {
     memset(io, 0, sizeof *io);
@@ -462,12 +462,12 @@ static void fuzz_io_init(struct fuzz_io *io, struct fuzz_ctx *f, struct dtls_cli
     }
 }
 
-static void fuzz_io_free(struct fuzz_io *io)
+static inline void fuzz_io_free(struct fuzz_io *io)
 {
     free(io->rec);
 }
 
-static long fuzz_read(void *ctx, uint8_t *buf, size_t len)
+static inline long fuzz_read(void *ctx, uint8_t *buf, size_t len)
 {
     struct fuzz_io *io = (struct fuzz_io *)ctx;
     size_t k;
@@ -495,7 +495,7 @@ static long fuzz_read(void *ctx, uint8_t *buf, size_t len)
     return (long)k;
 }
 
-static long fuzz_write(void *ctx, const uint8_t *buf, size_t len)
+static inline long fuzz_write(void *ctx, const uint8_t *buf, size_t len)
 {
     struct fuzz_io *io = (struct fuzz_io *)ctx;
     if (len == 0)
@@ -514,13 +514,13 @@ static long fuzz_write(void *ctx, const uint8_t *buf, size_t len)
 
 /* ---- the application ------------------------------------------------------------------ */
 
-static int fuzz_is_want(long rc)
+static inline int fuzz_is_want(long rc)
 {
     return rc == DTLS_WANT_READ || rc == DTLS_WANT_WRITE;
 }
 
 /* A failed connection stays failed with the same code, whatever is called next. */
-static void fuzz_check_sticky(struct dtls_client *c, int rc)
+static inline void fuzz_check_sticky(struct dtls_client *c, int rc)
 {
     uint8_t b[4] = { 0 };
     const char *s = dtls_strerror(rc);
@@ -537,7 +537,7 @@ static void fuzz_check_sticky(struct dtls_client *c, int rc)
  * WANT_READ while more input is pending (fuzz_record.c's client actions). Returns the
  * handshake result.
  */
-static int fuzz_drive(struct dtls_client *c, const struct fuzz_opts *o, void (*act)(struct dtls_client *, void *),
+static inline int fuzz_drive(struct dtls_client *c, const struct fuzz_opts *o, void (*act)(struct dtls_client *, void *),
                       void *act_ctx)
 {
     static const uint8_t req[] = "GET / HTTP/1.0\r\n\r\n";

@@ -17,7 +17,9 @@
    recording before writing it (the client's rng is deterministic, so the
    recorded flight must complete the handshake again), so a seed on disk is
    known to reach the end of the handshake.
-4. Adds I/O variants of the default recordings (1-byte reads, random splits and
+4. Writes fuzz_record.c's seeds (synthetic: entries after its in-process
+   handshake -- tickets, KeyUpdates, alerts, padding, client actions).
+5. Adds I/O variants of the default recordings (1-byte reads, random splits and
    partial writes, WANT_READ/WANT_WRITE, one shared buffer, small buffers):
    the same server bytes with other option bits.
 
@@ -162,12 +164,71 @@ def stop(p):
             os.killpg(p.pid, signal.SIGKILL)
 
 
+# ---- fuzz_record.c: synthetic seeds (entries after the in-process handshake) ----
+
+def u16(v):
+    return bytes([v >> 8, v & 0xff])
+
+
+def sealed(ctype, content, pad=0, bad=False):
+    return bytes([(2 if bad else 1) | (pad // 8) << 2, ctype]) + u16(len(content)) + content
+
+
+def raw(b):
+    return bytes([0]) + u16(len(b)) + b
+
+
+def action(op, arg=0):
+    return bytes([3 | op << 2, arg])
+
+
+def hs(t, body):
+    return bytes([t]) + len(body).to_bytes(3, "big") + body
+
+
+def nst(ext=b""):
+    return hs(4, (3600).to_bytes(4, "big") + bytes(4) + b"\x01\x07" + u16(32) + bytes(range(32)) + u16(len(ext)) + ext)
+
+
+def write_record_seeds(out):
+    data, close = sealed(23, b"HTTP/1.0 200 OK\r\n\r\nhello"), sealed(21, b"\x01\x00")
+    ku = lambda req: hs(24, bytes([req]))
+    early = u16(42) + u16(4) + bytes(4)
+    seeds = {
+        "data-close": (0x00, data + close),
+        "ticket": (0x00, sealed(22, nst(early + u16(0x4a4a) + u16(0))) + data + close),
+        "ticket-split": (0x00, sealed(22, nst()[:7]) + sealed(22, nst()[7:]) + data + close),
+        "two-tickets-one-record": (0x00, sealed(22, nst() + nst(early)) + close),
+        "keyupdate": (0x00, sealed(22, ku(1)) + data + sealed(22, ku(0)) + data + close),
+        "client-actions": (0x00, action(0, 9) + action(2) + data + action(1) + action(5) + data + action(3) + close),
+        "padding": (0x00, sealed(23, b"", pad=64) + sealed(23, b"x", pad=504) + data + close),
+        "bad-tag": (0x00, data + sealed(23, b"tampered", bad=True)),
+        "ccs-after": (0x00, raw(b"\x14\x03\x03\x00\x01\x01") + close),
+        "user-canceled": (0x00, sealed(21, b"\x01\x5a") + close),
+        "oversized": (0x00, sealed(23, bytes(16385))),
+        "aes256": (0x01, sealed(22, ku(1)) + data + close),
+        "chacha": (0x02, sealed(22, nst()) + data + close),
+        "mfl512": (0x04, sealed(23, bytes(512)) + sealed(23, bytes(513))),
+        "shared": (0x10, data + action(0, 63) + data + close),
+        "bytewise": (0x20, sealed(22, nst()) + data + close),
+        "splits": (0x40, sealed(22, ku(1)) + data + close),
+        "wants": (0x60, data + action(0, 5) + data + close),
+        "auto-keyupdate": (0x80, data * 4 + action(0, 1) + action(0, 2) + action(0, 3) + data + close),
+    }
+    os.makedirs(out, exist_ok=True)
+    for name, (o0, entries) in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(bytes([o0, 63]) + entries)
+    return len(seeds)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "corpus", "handshake"))
     ap.add_argument("--only")
     a = ap.parse_args()
     write_pki_header()
+    print("fuzz_record: %d synthetic seeds" % write_record_seeds(os.path.join(HERE, "corpus", "record")))
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="record-seeds-")
     ok = failed = 0
