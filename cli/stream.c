@@ -6,8 +6,9 @@
  *   reader     reads stdin, checks each line is JSON (a bad line is reported with its
  *              number, skipped and counted), and queues it: in memory (bounded; when
  *              full the reader stops reading, which is the backpressure on the
- *              producer) or, with --spool DIR, durably on disk (spool_put returns after
- *              fsync) as fast as stdin delivers.
+ *              producer) or, with --spool DIR, durably on disk as fast as stdin
+ *              delivers: the lines of each read become one spool batch (one fsync), and
+ *              only then are they taken off stdin (see enum in_mode).
  *   publisher  takes the oldest queued message, POSTs it on the publish connection and
  *              retries it until the cloud accepts (2xx) or refuses it for good (4xx other
  *              than 408/429); only then is it removed from the queue or the spool. Pending
@@ -99,7 +100,7 @@ struct stream {
     /* with --spool: line numbers of what the reader put */
     struct idline *il;
     size_t il_head, il_len, il_cap;
-    int reader_done, publisher_done, poller_done;
+    int reader_done, publisher_done;
     int stopping;                       /* SIGINT/SIGTERM, a fatal failure, --max-time: take nothing new */
     int finished;                       /* the publisher is done: the poller should end */
     int in_poll;                        /* the poller is waiting in a poll request */
@@ -111,7 +112,6 @@ struct stream {
     int read_error, refused_exit, poll_exit;
     uint64_t inflight;                  /* 1 while the publisher holds a message */
     uint64_t lost;                      /* read but dropped from memory by a stop (no --spool) */
-    unsigned pub_connects, poll_connects;
 };
 
 /* The signal handler's view (async-signal-safe: flags, write(2), transport_abort). */
@@ -846,11 +846,6 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
             fatal_report(s, &err);
             return PUB_STOP;
         }
-        if (maybe_sent) {
-            pthread_mutex_lock(&s->mu);
-            s->resent++;
-            pthread_mutex_unlock(&s->mu);
-        }
         struct http_resp rs;
         memset(&rs, 0, sizeof rs);
         int rc = transport_request(s->pub, &r.rq, &rs, &err);
@@ -885,6 +880,11 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
                 }
                 http_resp_free(&rs);
                 bo->ms = 0;
+                if (maybe_sent) { /* counted once per message: the duplicates there may be */
+                    pthread_mutex_lock(&s->mu);
+                    s->resent++;
+                    pthread_mutex_unlock(&s->mu);
+                }
                 if (v == DIALECT_COMMAND) { /* a cloud may attach one to any publish */
                     struct conn_error ce;
                     if (command_handle(o, &s->d, s->pub, &cmd, &ce) != 0)
@@ -1069,10 +1069,6 @@ static void *poller_main(void *arg)
         if (again_ms > 0 && nap(s, again_ms, 1))
             break;
     }
-    pthread_mutex_lock(&s->mu);
-    s->poller_done = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
