@@ -17,6 +17,7 @@ same cloud, helpers and output): what docs/dtls-send.1 (STREAMING) promises.
   - SIGKILL with --spool reading a FIFO, again and again, restarting on the same FIFO:
     no line is lost (a line is taken off the pipe only once it is spooled)
   - --max-time with an idle stdin: exit 28
+  - on a terminal, a status line on stderr; -s silences it
 """
 import json
 import os
@@ -257,6 +258,51 @@ def spool_kill_pipe():
     e2e.check_all_delivered(n, "--spool on a pipe across %d SIGKILLs" % kills)
     left = [x for x in os.listdir(spool) if not x.startswith(".")]
     check(not left, "files left in the spool after a clean exit: %s" % left[:5])
+
+
+@case("stream-tty-status")
+def tty_status():
+    """On a terminal, stderr carries one status line redrawn in place; -s silences it."""
+    import pty
+    n = 1000
+    for silent in (False, True):
+        e2e.CLOUD.reset()
+        e2e.CLOUD.faults(delay_ms=1)                    # a run long enough for a few redraws
+        master, slave = pty.openpty()
+        argv = [e2e.BIN] + args_for("drogue", *(["-s"] if silent else []), "--stream",
+                                    e2e.CLOUD.url(e2e.PATHS["drogue"]))
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=slave,
+                             env=e2e.base_env())
+        os.close(slave)
+        out = bytearray()
+
+        def drain():
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                out.extend(chunk)
+        t = threading.Thread(target=drain, daemon=True)
+        t.start()
+        p.stdin.write(("\n".join(lines_of(n)) + "\n").encode())
+        p.stdin.close()
+        rc = p.wait(60)
+        t.join(5)
+        os.close(master)
+        text = out.decode(errors="replace")
+        check(rc == 0, "exit %s: %r" % (rc, text[-500:]))
+        redraws = text.count("\r\x1b[Ksent ")
+        if silent:
+            check(redraws == 0 and "sent in" not in text, "-s: nothing on the terminal, got %r" % text[-300:])
+        else:
+            check(redraws >= 1 and "msg/s" in text and "queued" in text and "reconnects" in text,
+                  "no status line on the terminal: %r" % text[-300:])
+            last = text.rstrip().splitlines()[-1]
+            check("%d sent in" % n in last, "the summary comes last, on a cleared line: %r" % last)
+            note("%d status redraws" % redraws)
 
 
 @case("stream-max-time")
