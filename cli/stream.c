@@ -112,6 +112,7 @@ struct stream {
     int read_error, refused_exit, poll_exit;
     uint64_t inflight;                  /* 1 while the publisher holds a message */
     uint64_t lost;                      /* read but dropped from memory by a stop (no --spool) */
+    unsigned pub_connects, poll_connects; /* transport_connects(), copied by the owning thread */
 };
 
 /* The signal handler's view (async-signal-safe: flags, write(2), transport_abort). */
@@ -850,6 +851,10 @@ static int publish_one(struct stream *s, const struct item *it, struct backoff *
         memset(&rs, 0, sizeof rs);
         int rc = transport_request(s->pub, &r.rq, &rs, &err);
         dialect_req_free(&r);
+        unsigned nc = transport_connects(s->pub);
+        pthread_mutex_lock(&s->mu);
+        s->pub_connects = nc;
+        pthread_mutex_unlock(&s->mu);
         double wait_ms;
         if (rc != 0) {
             if (rs.aborted)
@@ -1007,8 +1012,10 @@ static void *poller_main(void *arg)
         memset(&rs, 0, sizeof rs);
         int rc = transport_request(s->poll, &r.rq, &rs, &err);
         dialect_req_free(&r);
+        unsigned nc = transport_connects(s->poll);
         pthread_mutex_lock(&s->mu);
         s->in_poll = 0;
+        s->poll_connects = nc;
         int ending = s->finished || s->stopping;
         pthread_mutex_unlock(&s->mu);
         double again_ms = o->poll_interval > 0 ? o->poll_interval * 1000 : 0;
@@ -1074,9 +1081,11 @@ static void *poller_main(void *arg)
 
 /* ------------------------------------------------------------------ main */
 
+/* Connections opened again after the first, both paths (under s->mu; the counts are
+ * copied from the transports by the threads that own them). */
 static unsigned reconnects(const struct stream *s)
 {
-    unsigned a = s->pub ? transport_connects(s->pub) : 0, b = s->poll ? transport_connects(s->poll) : 0;
+    unsigned a = s->pub_connects, b = s->poll_connects;
     return (a > 1 ? a - 1 : 0) + (b > 1 ? b - 1 : 0);
 }
 
@@ -1093,6 +1102,7 @@ static void status_draw(struct stream *s, uint64_t sent_hist[RATE_SAMPLES], int6
     pthread_mutex_lock(&s->mu);
     uint64_t sent = s->sent;
     size_t queued = queued_now(s);
+    unsigned rec = reconnects(s);
     pthread_mutex_unlock(&s->mu);
     int64_t t = now_ms();
     unsigned i = *tick % RATE_SAMPLES, oldest = *tick >= RATE_SAMPLES ? (*tick + 1) % RATE_SAMPLES : 0;
@@ -1104,7 +1114,7 @@ static void status_draw(struct stream *s, uint64_t sent_hist[RATE_SAMPLES], int6
     (*tick)++;
     pthread_mutex_lock(&err_mu);
     fprintf(stderr, "\r\033[Ksent %llu  %.0f msg/s  queued %zu  reconnects %u", (unsigned long long)sent, rate, queued,
-            reconnects(s));
+            rec);
     status_shown = 1;
     fflush(stderr);
     pthread_mutex_unlock(&err_mu);
