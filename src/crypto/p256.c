@@ -60,8 +60,6 @@ typedef uint64_t limb;
 __extension__ typedef unsigned __int128 dlimb;
 #define LIMB_BITS 64
 #define L64(x) ((limb)(x))
-#define LOAD_BE dtls_load64_be
-#define STORE_BE dtls_store64_be
 /* -n^-1 mod 2^64 (-p^-1 mod 2^64 is 1, p being -1 mod 2^64). */
 #define N0 ((limb)0xccd1c8aaee00bc4fu)
 #else
@@ -71,12 +69,9 @@ typedef uint64_t dlimb;
 /* clang-format off */
 #define L64(x) ((limb)((uint64_t)(x) & 0xffffffffu)), ((limb)((uint64_t)(x) >> 32))
 /* clang-format on */
-#define LOAD_BE dtls_load32_be
-#define STORE_BE dtls_store32_be
 #define N0 ((limb)0xee00bc4fu)
 #endif
 #define NL (256 / LIMB_BITS)
-#define LIMB_BYTES (LIMB_BITS / 8)
 
 typedef limb fe[NL];
 
@@ -91,6 +86,7 @@ typedef limb fe[NL];
 #define UNROLL
 #endif
 
+#include "crypto/ec_mp.h"
 #include "crypto/p256_table.h"
 
 /* ---- multi-precision helpers (length NL, constant time) ---------------- */
@@ -101,36 +97,7 @@ static limb ct_eq(limb a, limb b) /* 1 if a == b else 0 */
     return ((d | (0 - d)) >> (LIMB_BITS - 1)) ^ 1;
 }
 
-static limb is_zero(const limb a[NL])
-{
-    limb d = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        d |= a[i];
-    return ((d | (0 - d)) >> (LIMB_BITS - 1)) ^ 1;
-}
-
-static int limbs_equal_vt(const limb a[NL], const limb b[NL])
-{
-    return memcmp(a, b, sizeof(fe)) == 0;
-}
-
-/*
- * Subtractions are written as additions of the complement, a - b = a + ~b + 1,
- * with the carry c (1 = no borrow): compilers turn the dlimb additions into
- * add-with-carry chains, which they do not reliably do for dlimb subtraction.
- */
-
-/* 1 if a < b (a borrow out of a - b), else 0. */
-static limb lt(const limb a[NL], const limb b[NL])
-{
-    limb c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        c = (limb)(((dlimb)a[i] + (limb)~b[i] + c) >> LIMB_BITS);
-    return c ^ 1;
-}
-
+/* r = cond ? a : r for n limbs, cond 0 or 1. */
 static void limbs_cmov(limb *r, const limb *a, size_t n, limb cond)
 {
     limb mask = 0 - cond;
@@ -138,88 +105,23 @@ static void limbs_cmov(limb *r, const limb *a, size_t n, limb cond)
         r[i] ^= mask & (r[i] ^ a[i]);
 }
 
-static void from_be(limb r[NL], const uint8_t b[32])
-{
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        r[i] = LOAD_BE(b + 32 - LIMB_BYTES * (i + 1));
-}
-
 static void to_be(uint8_t b[32], const limb a[NL])
 {
     UNROLL
     for (int i = 0; i < NL; i++)
-        STORE_BE(b + 32 - LIMB_BYTES * (i + 1), a[i]);
-}
-
-/*
- * r = hi:t - m when hi:t >= m, else t. Callers guarantee hi:t < 2m (hi is the
- * carry bit above t), so the result is < m.
- */
-static inline void cond_sub(limb r[NL], const limb t[NL], limb hi, const limb m[NL])
-{
-    limb d[NL], c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)t[i] + (limb)~m[i] + c;
-        d[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    /* hi:t < m exactly when t - m borrowed (c = 0) and there is no hi to absorb it. */
-    limb keep = 0 - ((c | hi) ^ 1);
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        r[i] = (t[i] & keep) | (d[i] & ~keep);
-}
-
-/* r = a + b mod m, for a, b < m: the sum is < 2m, one conditional subtraction. */
-static inline void mod_add(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
-{
-    limb t[NL], c = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] + b[i] + c;
-        t[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    cond_sub(r, t, c, m);
-}
-
-/* r = a - b mod m, for a, b < m: add m back under a mask when a - b borrowed. */
-static inline void mod_sub(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
-{
-    limb t[NL], c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] + (limb)~b[i] + c;
-        t[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    limb mask = c - 1; /* all ones when a - b borrowed */
-    c = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)t[i] + (m[i] & mask) + c;
-        r[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
+#if LIMB_BITS == 64
+        dtls_store64_be(b + 32 - LIMB_BYTES * (i + 1), a[i]);
+#else
+        dtls_store32_be(b + 32 - LIMB_BYTES * (i + 1), a[i]);
+#endif
 }
 
 #if LIMB_BITS == 64
 /*
- * t = a * b and t = a^2 for 4 x 64-bit limbs by product scanning: column k
- * sums every a[i] * b[k-i] into a 192-bit accumulator acc:hi (a column is at
- * most 4 products < 2^128 plus the carry-in from the previous column, < 2^130,
- * so the sum stays below 2^131), then shifts one limb out. The carry out of
- * each 128-bit addition is the comparison acc < p_, which compilers turn into
- * a carry flag, not a branch. Squaring adds each cross product twice.
+ * t = a * b and t = a^2 for 4 x 64-bit limbs by product scanning (COL_ADD of
+ * ec_mp.h, written out: GCC does not unroll the loops at -O2), for the
+ * scalars mod n; the field has its own fused products below.
  */
-#define COL_ADD(x, y)                                                                                        \
-    do {                                                                                                     \
-        dlimb p_ = (dlimb)(x) * (y);                                                                         \
-        acc += p_;                                                                                           \
-        hi += (limb)(acc < p_);                                                                              \
-    } while (0)
 #define COL_ADD2(x, y)                                                                                       \
     do {                                                                                                     \
         dlimb p_ = (dlimb)(x) * (y);                                                                         \
@@ -228,13 +130,6 @@ static inline void mod_sub(limb r[NL], const limb a[NL], const limb b[NL], const
         acc += p_;                                                                                           \
         hi += (limb)(acc < p_);                                                                              \
     } while (0)
-#define COL_OUT(k)                                                                                           \
-    do {                                                                                                     \
-        t[k] = (limb)acc;                                                                                    \
-        acc = (acc >> 64) | ((dlimb)hi << 64);                                                               \
-        hi = 0;                                                                                              \
-    } while (0)
-
 /* clang-format off */
 static void mp_mul(limb t[8], const limb a[4], const limb b[4])
 {
@@ -278,139 +173,143 @@ static void mp_sqr(limb t[8], const limb a[4])
     t[7] = (limb)(acc >> 64);
 }
 /* clang-format on */
-#else
-/*
- * t = a * b, 2NL limbs, schoolbook. Each step computes a[i]*b[j] + t + c
- * <= (W-1)^2 + 2(W-1) = W^2 - 1 (W = 2^LIMB_BITS), so it fits a dlimb.
- */
-static void mp_mul(limb t[2 * NL], const limb a[NL], const limb b[NL])
-{
-    for (int i = 0; i < NL; i++)
-        t[i] = 0;
-    for (int i = 0; i < NL; i++) {
-        limb c = 0;
-        for (int j = 0; j < NL; j++) {
-            dlimb z = (dlimb)a[i] * b[j] + t[i + j] + c;
-            t[i + j] = (limb)z;
-            c = (limb)(z >> LIMB_BITS);
-        }
-        t[i + NL] = c;
-    }
-}
-
-/*
- * t = a^2: the cross products a[i]*a[j] (i < j) once, then doubled, then the
- * squares a[i]^2 added on the diagonal. The cross sum is < A^2 / 2 < W^(2NL) / 2,
- * so doubling it does not overflow 2NL limbs.
- */
-static void mp_sqr(limb t[2 * NL], const limb a[NL])
-{
-    for (int i = 0; i < 2 * NL; i++)
-        t[i] = 0;
-    for (int i = 0; i < NL - 1; i++) {
-        limb c = 0;
-        for (int j = i + 1; j < NL; j++) {
-            dlimb z = (dlimb)a[i] * a[j] + t[i + j] + c;
-            t[i + j] = (limb)z;
-            c = (limb)(z >> LIMB_BITS);
-        }
-        t[i + NL] = c;
-    }
-    for (int i = 2 * NL - 1; i > 0; i--)
-        t[i] = (t[i] << 1) | (t[i - 1] >> (LIMB_BITS - 1));
-    t[0] <<= 1;
-    limb c = 0;
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] * a[i] + t[2 * i] + c;
-        t[2 * i] = (limb)z;
-        z = (dlimb)t[2 * i + 1] + (limb)(z >> LIMB_BITS);
-        t[2 * i + 1] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-}
 #endif
-
-/*
- * Montgomery reduction: r = t / R mod m for t < m * R (any product of two
- * residues), m0 = -m^-1 mod W. Round i adds u * m * W^i with u chosen so limb i
- * becomes zero; after NL rounds the low half is zero and the high half plus
- * the running carry bit c2 is (t + U*m) / R < (m*R + R*m) / R = 2m, which one
- * conditional subtraction brings below m. The inner sum u*m[j] + t + c fits a
- * dlimb as in mp_mul; t[i+NL] + c + c2 may carry one bit, kept in c2 for the
- * next round (it belongs to limb i+NL+1).
- */
-static inline void mont_reduce(limb r[NL], limb t[2 * NL], const limb m[NL], limb m0)
-{
-    limb c2 = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        limb u = t[i] * m0, c = 0;
-        UNROLL
-        for (int j = 0; j < NL; j++) {
-            dlimb z = (dlimb)u * m[j] + t[i + j] + c;
-            t[i + j] = (limb)z;
-            c = (limb)(z >> LIMB_BITS);
-        }
-        dlimb z = (dlimb)t[i + NL] + c + c2;
-        t[i + NL] = (limb)z;
-        c2 = (limb)(z >> LIMB_BITS);
-    }
-    cond_sub(r, t + NL, c2, m);
-}
 
 /* ---- the field GF(p), Montgomery domain -------------------------------- */
 
 #if LIMB_BITS == 64
 /*
- * Montgomery reduction mod p for 64-bit limbs, using the shape of p:
- * -p^-1 = 1 mod 2^64, so round i takes u = t[i] and adds
+ * Montgomery arithmetic mod p with 64-bit limbs uses the shape of p:
+ * -p^-1 = 1 mod 2^64, so a reduction round takes u = (lowest limb) and adds
  *   u * p = u * (2^96 - 1) + u * p3 * 2^192,   p3 = 2^64 - 2^32 + 1,
- * at limb i. The "- u" clears limb i exactly (no borrow), u * 2^96 is u << 32
- * spread over limbs i+1 and i+2, and u * p3 < 2^128 lands on limbs i+3, i+4.
- * Each limb sum below is at most (2^64 - 1) + (2^64 - 1) + 1 + 1 < 2^65, so the
- * carries are single bits; c2 is the carry out of limb i+4, which belongs to
- * limb i+5, the top limb of the next round. The bound (c2:t) < 2p is the one
- * of mont_reduce.
+ * there. The "- u" clears the lowest limb exactly (no borrow), u * 2^96 is
+ * u << 32 spread over the next two limbs, and w = u * p3 < 2^128 lands on the
+ * two after those: one multiplication per round instead of four. The
+ * additions are add_c chains (ec_mp.h), so the carries are the CPU's carry
+ * flag, not 128-bit arithmetic.
+ *
+ * fe_mul interleaves the reduction with the product (operand scanning):
+ * round i adds a * b[i] to t, then u * p, then drops the zero low limb. With
+ * T < 2p before a round, T + a b[i] + u p <= (2p - 1) + (p - 1)(W - 1) +
+ * (W - 1) p = (2p - 1) W (W = 2^64), so after the division by W again T < 2p:
+ * t0..t3 plus the bit t4, and one conditional subtraction ends below p.
+ * During a round T + a b[i] < 2p + p W < 2^321 fits t0..t5. (Unrolling the
+ * four rounds made GCC spill registers and ran slower.)
  */
-static void fe_reduce(fe r, limb t[8])
+static void fe_mul(fe r, const fe a, const fe b)
 {
-    limb c2 = 0;
+    limb t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, u, m[4];
+    carry_t c;
+    for (int i = 0; i < 4; i++) {
+        dlimb p0 = (dlimb)a[0] * b[i], p1 = (dlimb)a[1] * b[i];
+        dlimb p2 = (dlimb)a[2] * b[i], p3 = (dlimb)a[3] * b[i], w;
+        c = 0;
+        t0 = add_c(t0, (limb)p0, &c);
+        t1 = add_c(t1, (limb)p1, &c);
+        t2 = add_c(t2, (limb)p2, &c);
+        t3 = add_c(t3, (limb)p3, &c);
+        t4 = add_c(t4, 0, &c);
+        t5 = c;
+        c = 0;
+        t1 = add_c(t1, (limb)(p0 >> 64), &c);
+        t2 = add_c(t2, (limb)(p1 >> 64), &c);
+        t3 = add_c(t3, (limb)(p2 >> 64), &c);
+        t4 = add_c(t4, (limb)(p3 >> 64), &c);
+        t5 += c;
+        u = t0;
+        w = (dlimb)u * 0xffffffff00000001u;
+        c = 0;
+        t0 = add_c(t1, u << 32, &c);
+        t1 = add_c(t2, u >> 32, &c);
+        t2 = add_c(t3, (limb)w, &c);
+        t3 = add_c(t4, (limb)(w >> 64), &c);
+        t4 = t5 + c;
+    }
+    m[0] = t0;
+    m[1] = t1;
+    m[2] = t2;
+    m[3] = t3;
+    cond_sub(r, m, t4, P256_P);
+}
+
+/*
+ * fe_sqr squares first (the six cross products once, doubled by a shift,
+ * then the four squares: 10 multiplications instead of 16) and reduces the
+ * 512-bit square in four rounds of the shape above. Round i works on limbs
+ * i+1 .. i+4; the sum in limb i+4 also takes c2, the carry out of the round
+ * before (it belongs there: one limb up per round); hi(w) + c2 cannot
+ * overflow as hi(w) < p3. The bound on the result is the one of
+ * mont_reduce: (c2:t4..t7) < 2p.
+ */
+static void fe_sqr(fe r, const fe a)
+{
+    limb t[8], x01, x02;
+    carry_t c, c2;
+    dlimb m01 = (dlimb)a[0] * a[1], m02 = (dlimb)a[0] * a[2], m03 = (dlimb)a[0] * a[3];
+    dlimb m12 = (dlimb)a[1] * a[2], m13 = (dlimb)a[1] * a[3], m23 = (dlimb)a[2] * a[3];
+
+    /* cross products, limbs 1 .. 6 */
+    x01 = (limb)m01;
+    c = 0;
+    x02 = add_c((limb)(m01 >> 64), (limb)m02, &c);
+    t[3] = add_c((limb)(m02 >> 64), (limb)m03, &c);
+    t[4] = add_c((limb)(m03 >> 64), (limb)m13, &c);
+    t[5] = add_c((limb)(m13 >> 64), (limb)m23, &c);
+    t[6] = (limb)(m23 >> 64) + c; /* the cross sum is < 2^383: no carry out */
+    c = 0;
+    t[3] = add_c(t[3], (limb)m12, &c);
+    t[4] = add_c(t[4], (limb)(m12 >> 64), &c);
+    t[5] = add_c(t[5], 0, &c);
+    t[6] += c;
+    /* doubled */
+    t[7] = t[6] >> 63;
+    t[6] = (t[6] << 1) | (t[5] >> 63);
+    t[5] = (t[5] << 1) | (t[4] >> 63);
+    t[4] = (t[4] << 1) | (t[3] >> 63);
+    t[3] = (t[3] << 1) | (x02 >> 63);
+    t[2] = (x02 << 1) | (x01 >> 63);
+    t[1] = x01 << 1;
+    /* plus the squares */
+    dlimb s0 = (dlimb)a[0] * a[0], s1 = (dlimb)a[1] * a[1], s2 = (dlimb)a[2] * a[2], s3 = (dlimb)a[3] * a[3];
+    t[0] = (limb)s0;
+    c = 0;
+    t[1] = add_c(t[1], (limb)(s0 >> 64), &c);
+    t[2] = add_c(t[2], (limb)s1, &c);
+    t[3] = add_c(t[3], (limb)(s1 >> 64), &c);
+    t[4] = add_c(t[4], (limb)s2, &c);
+    t[5] = add_c(t[5], (limb)(s2 >> 64), &c);
+    t[6] = add_c(t[6], (limb)s3, &c);
+    t[7] = add_c(t[7], (limb)(s3 >> 64), &c);
+
+    c2 = 0;
     UNROLL
     for (int i = 0; i < 4; i++) {
         limb u = t[i];
-        dlimb w = (dlimb)u * 0xffffffff00000001u, z;
-        z = (dlimb)t[i + 1] + (u << 32);
-        t[i + 1] = (limb)z;
-        z = (dlimb)t[i + 2] + (u >> 32) + (limb)(z >> 64);
-        t[i + 2] = (limb)z;
-        z = (dlimb)t[i + 3] + (limb)w + (limb)(z >> 64);
-        t[i + 3] = (limb)z;
-        z = (dlimb)t[i + 4] + (limb)(w >> 64) + (limb)(z >> 64) + c2;
-        t[i + 4] = (limb)z;
-        c2 = (limb)(z >> 64);
+        dlimb w = (dlimb)u * 0xffffffff00000001u;
+        c = 0;
+        t[i + 1] = add_c(t[i + 1], u << 32, &c);
+        t[i + 2] = add_c(t[i + 2], u >> 32, &c);
+        t[i + 3] = add_c(t[i + 3], (limb)w, &c);
+        t[i + 4] = add_c(t[i + 4], (limb)(w >> 64) + c2, &c);
+        c2 = c;
     }
     cond_sub(r, t + 4, c2, P256_P);
 }
 #else
-static void fe_reduce(fe r, limb t[2 * NL])
-{
-    mont_reduce(r, t, P256_P, 1);
-}
-#endif
-
 static void fe_mul(fe r, const fe a, const fe b)
 {
     limb t[2 * NL];
     mp_mul(t, a, b);
-    fe_reduce(r, t);
+    mont_reduce(r, t, P256_P, 1);
 }
 
 static void fe_sqr(fe r, const fe a)
 {
     limb t[2 * NL];
     mp_sqr(t, a);
-    fe_reduce(r, t);
+    mont_reduce(r, t, P256_P, 1);
 }
+#endif
 
 /* r = a^(2^n) */
 static void fe_sqr_n(fe r, const fe a, int n)
@@ -437,22 +336,20 @@ static void fe_neg(fe r, const fe a)
 }
 
 /*
- * r = a / 2 mod p: a, or a + p when a is odd (masked), is even; shift the
- * NL-limb value plus its carry bit right by one. a + p < 2p, so r < p.
+ * r = a / 2 mod p: a, or a + p when a is odd (masked), is even; shift it
+ * and its carry bit right by one. a + p < 2p, so r < p.
  */
 static void fe_half(fe r, const fe a)
 {
-    limb t[NL], c = 0, mask = 0 - (a[0] & 1);
+    limb t[NL], mask = 0 - (a[0] & 1);
+    carry_t c = 0;
     UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] + (P256_P[i] & mask) + c;
-        t[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
+    for (int i = 0; i < NL; i++)
+        t[i] = add_c(a[i], P256_P[i] & mask, &c);
     UNROLL
     for (int i = 0; i < NL - 1; i++)
         r[i] = (t[i] >> 1) | (t[i + 1] << (LIMB_BITS - 1));
-    r[NL - 1] = (t[NL - 1] >> 1) | (c << (LIMB_BITS - 1));
+    r[NL - 1] = (t[NL - 1] >> 1) | ((limb)c << (LIMB_BITS - 1));
 }
 
 /* a (plain, < p) to the Montgomery domain: a * R^2 / R. */
@@ -565,23 +462,6 @@ static limb sc_in_range(const limb k[NL])
 static void sc_reduce_once(limb r[NL], const limb a[NL])
 {
     cond_sub(r, a, 0, P256_N);
-}
-
-/*
- * The hash as a scalar (SEC1 4.1.3 step 5, RFC 6979 bits2int): its leftmost
- * 256 bits when longer, its value when shorter; then reduced mod n. The
- * reduced value in bytes is RFC 6979's bits2octets(h1).
- */
-static void hash_to_scalar(limb e[NL], const uint8_t *hash, size_t hash_len)
-{
-    uint8_t buf[32];
-    memset(buf, 0, sizeof buf);
-    if (hash_len >= 32)
-        memcpy(buf, hash, 32);
-    else if (hash_len)
-        memcpy(buf + 32 - hash_len, hash, hash_len);
-    from_be(e, buf);
-    sc_reduce_once(e, e);
 }
 
 static limb scalar_bit(const limb k[NL], int i)
@@ -1110,7 +990,7 @@ int dtls_p256_ecdsa_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t 
         dtls_wipe(d, sizeof d);
         return -1;
     }
-    hash_to_scalar(e, hash, hash_len);
+    hash_to_scalar(e, hash, hash_len, P256_N); /* bytes of e: RFC 6979 bits2octets(h1) */
     to_be(h1, e);
     drbg_init(&g, priv, h1);
     for (;;) {
@@ -1158,35 +1038,6 @@ int dtls_p256_ecdsa_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t 
 #define WNAF_G 6 /* P256_G_ODD holds 1G .. 31G */
 #define WNAF_Q 5 /* 1Q .. 15Q computed per call */
 
-/*
- * Width-w NAF of k < 2^256: k = sum_i out[i] 2^i with every nonzero digit odd,
- * |digit| < 2^(w-1), and at least w-1 zeros after each nonzero digit. Scans
- * from the bottom with a carry c: the rest of the number is (k >> bit) + c.
- * When that is odd, its low w bits plus c (an odd value < 2^w) become the digit,
- * made negative (carry 1) when >= 2^(w-1). A carry can only come from a window
- * whose top bit is < 256, so the final carry lands at index <= 256.
- */
-static void wnaf(int8_t out[257], const limb k[NL], int w)
-{
-    int bit = 0;
-    limb carry = 0;
-    memset(out, 0, 257);
-    while (bit < 256) {
-        if (scalar_bit(k, bit) == carry) {
-            bit++;
-            continue;
-        }
-        limb word = carry;
-        for (int i = 0; i < w; i++)
-            word += scalar_bit(k, bit + i) << i;
-        carry = (word >> (w - 1)) & 1;
-        out[bit] = (int8_t)((int)word - (int)(carry << w));
-        bit += w;
-    }
-    if (carry)
-        out[256] = 1;
-}
-
 int dtls_p256_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *hash, size_t hash_len,
                            const uint8_t sig[64])
 {
@@ -1203,12 +1054,12 @@ int dtls_p256_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *ha
     from_be(s, sig + 32);
     if (!sc_in_range(r) || !sc_in_range(s))
         return -1;
-    hash_to_scalar(e, hash, hash_len);
+    hash_to_scalar(e, hash, hash_len, P256_N);
     sc_inv_mont(w, s); /* s^-1 R */
     sc_mul(u1, e, w);  /* e / s */
     sc_mul(u2, r, w);  /* r / s */
-    wnaf(n1, u1, WNAF_G);
-    wnaf(n2, u2, WNAF_Q);
+    wnaf_vt(n1, u1, WNAF_G);
+    wnaf_vt(n2, u2, WNAF_Q);
 
     /* qtab[i] = (2i + 1) Q. Q has order n, so none of these sums is exceptional. */
     jac_from_aff(&qtab[0], &q);

@@ -30,7 +30,6 @@ typedef uint64_t limb;
 __extension__ typedef unsigned __int128 dlimb;
 #define LIMB_BITS 64
 #define L64(x) ((limb)(x))
-#define LOAD_BE dtls_load64_be
 /* -p^-1 and -n^-1 mod 2^64 */
 #define P0 ((limb)0x0000000100000001u)
 #define N0 ((limb)0x6ed46089e88fdc45u)
@@ -41,12 +40,10 @@ typedef uint64_t dlimb;
 /* clang-format off */
 #define L64(x) ((limb)((uint64_t)(x) & 0xffffffffu)), ((limb)((uint64_t)(x) >> 32))
 /* clang-format on */
-#define LOAD_BE dtls_load32_be
 #define P0 ((limb)1)
 #define N0 ((limb)0xe88fdc45u)
 #endif
 #define NL (384 / LIMB_BITS)
-#define LIMB_BYTES (LIMB_BITS / 8)
 
 typedef limb fe[NL];
 
@@ -56,108 +53,10 @@ typedef limb fe[NL];
 #define UNROLL
 #endif
 
+#include "crypto/ec_mp.h"
 #include "crypto/p384_table.h"
 
-/* ---- multi-precision helpers (length NL) -------------------------------- */
-
-static int is_zero(const limb a[NL])
-{
-    limb d = 0;
-    for (int i = 0; i < NL; i++)
-        d |= a[i];
-    return d == 0;
-}
-
-static int equal(const limb a[NL], const limb b[NL])
-{
-    return memcmp(a, b, sizeof(fe)) == 0;
-}
-
-/* 1 if a < b, else 0 (the borrow out of a - b, computed as a + ~b + 1). */
-static int lt(const limb a[NL], const limb b[NL])
-{
-    limb c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        c = (limb)(((dlimb)a[i] + (limb)~b[i] + c) >> LIMB_BITS);
-    return (int)(c ^ 1);
-}
-
-static void from_be(limb r[NL], const uint8_t b[48])
-{
-    for (int i = 0; i < NL; i++)
-        r[i] = LOAD_BE(b + 48 - LIMB_BYTES * (i + 1));
-}
-
-/* r = hi:t - m when hi:t >= m, else t; needs hi:t < 2m. */
-static inline void cond_sub(limb r[NL], const limb t[NL], limb hi, const limb m[NL])
-{
-    limb d[NL], c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)t[i] + (limb)~m[i] + c;
-        d[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    limb keep = 0 - ((c | hi) ^ 1);
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        r[i] = (t[i] & keep) | (d[i] & ~keep);
-}
-
-/* r = a + b mod m, a, b < m. */
-static inline void mod_add(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
-{
-    limb t[NL], c = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] + b[i] + c;
-        t[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    cond_sub(r, t, c, m);
-}
-
-/* r = a - b mod m, a, b < m. */
-static inline void mod_sub(limb r[NL], const limb a[NL], const limb b[NL], const limb m[NL])
-{
-    limb t[NL], c = 1;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)a[i] + (limb)~b[i] + c;
-        t[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-    limb mask = c - 1;
-    c = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        dlimb z = (dlimb)t[i] + (m[i] & mask) + c;
-        r[i] = (limb)z;
-        c = (limb)(z >> LIMB_BITS);
-    }
-}
-
-/*
- * t = a * b (2NL limbs) by product scanning: column k sums every a[i] b[k-i]
- * into the accumulator acc:hi, then shifts one limb out. A column is at most
- * NL products < W^2 plus the carry-in from the column before (< (NL + 2) W),
- * so it stays below (NL + 1) W^2 and hi stays small. The carry of each dlimb addition is the
- * comparison acc < p_ (variable time is fine here). Squaring adds each cross
- * product twice.
- */
-#define COL_ADD(x, y)                                                                                        \
-    do {                                                                                                     \
-        dlimb p_ = (dlimb)(x) * (y);                                                                         \
-        acc += p_;                                                                                           \
-        hi += (limb)(acc < p_);                                                                              \
-    } while (0)
-#define COL_OUT(k)                                                                                           \
-    do {                                                                                                     \
-        t[k] = (limb)acc;                                                                                    \
-        acc = (acc >> LIMB_BITS) | ((dlimb)hi << LIMB_BITS);                                                 \
-        hi = 0;                                                                                              \
-    } while (0)
+/* ---- products (64-bit; the 32-bit ones are in ec_mp.h) ------------------ */
 
 #if LIMB_BITS == 64
 /* The same two functions written out for NL = 6 (GCC does not unroll the loops at -O2). */
@@ -222,64 +121,7 @@ static void mp_sqr(limb t[12], const limb a[6])
     t[11] = (limb)(acc >> 64);
 }
 /* clang-format on */
-#else
-static void mp_mul(limb t[2 * NL], const limb a[NL], const limb b[NL])
-{
-    dlimb acc = 0;
-    limb hi = 0;
-    UNROLL
-    for (int k = 0; k < 2 * NL - 1; k++) {
-        UNROLL
-        for (int i = (k < NL ? 0 : k - NL + 1); i <= (k < NL ? k : NL - 1); i++)
-            COL_ADD(a[i], b[k - i]);
-        COL_OUT(k);
-    }
-    t[2 * NL - 1] = (limb)acc;
-}
-
-static void mp_sqr(limb t[2 * NL], const limb a[NL])
-{
-    dlimb acc = 0;
-    limb hi = 0;
-    UNROLL
-    for (int k = 0; k < 2 * NL - 1; k++) {
-        UNROLL
-        for (int i = (k < NL ? 0 : k - NL + 1); i < k - i; i++) {
-            COL_ADD(a[i], a[k - i]);
-            COL_ADD(a[i], a[k - i]);
-        }
-        if (!(k & 1))
-            COL_ADD(a[k / 2], a[k / 2]);
-        COL_OUT(k);
-    }
-    t[2 * NL - 1] = (limb)acc;
-}
 #endif
-
-/*
- * Montgomery reduction: r = t / R mod m for t < m R, m0 = -m^-1 mod W. Round
- * i adds u m W^i with u = t[i] m0, which clears limb i; after NL rounds the
- * high half plus the carry bit c2 is (t + U m) / R < 2m, and one conditional
- * subtraction ends below m. Each dlimb sum u m[j] + t + c <= (W-1)^2 + 2(W-1).
- */
-static inline void mont_reduce(limb r[NL], limb t[2 * NL], const limb m[NL], limb m0)
-{
-    limb c2 = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++) {
-        limb u = t[i] * m0, c = 0;
-        UNROLL
-        for (int j = 0; j < NL; j++) {
-            dlimb z = (dlimb)u * m[j] + t[i + j] + c;
-            t[i + j] = (limb)z;
-            c = (limb)(z >> LIMB_BITS);
-        }
-        dlimb z = (dlimb)t[i + NL] + c + c2;
-        t[i + NL] = (limb)z;
-        c2 = (limb)(z >> LIMB_BITS);
-    }
-    cond_sub(r, t + NL, c2, m);
-}
 
 /* ---- field and scalars -------------------------------------------------- */
 
@@ -357,19 +199,6 @@ static void sc_inv(limb r[NL], const limb a[NL])
 static int sc_in_range(const limb k[NL])
 {
     return lt(k, P384_N) && !is_zero(k);
-}
-
-/* The hash as a scalar mod n: its leftmost 384 bits, or its value when shorter. */
-static void hash_to_scalar(limb e[NL], const uint8_t *hash, size_t hash_len)
-{
-    uint8_t buf[48];
-    memset(buf, 0, sizeof buf);
-    if (hash_len >= 48)
-        memcpy(buf, hash, 48);
-    else if (hash_len)
-        memcpy(buf + 48 - hash_len, hash, hash_len);
-    from_be(e, buf);
-    cond_sub(e, e, 0, P384_N); /* 2^384 < 2n */
 }
 
 /* ---- points (variable time) --------------------------------------------- */
@@ -518,35 +347,7 @@ static int aff_decode(aff *q, const uint8_t *in, size_t len)
     fe_sub(rhs, rhs, q->x);
     fe_sub(rhs, rhs, q->x);
     fe_add(rhs, rhs, P384_B);
-    return equal(lhs, rhs) ? 0 : -1;
-}
-
-static int scalar_bit(const limb k[NL], int i)
-{
-    if (i >= 384)
-        return 0;
-    return (int)((k[i / LIMB_BITS] >> (i % LIMB_BITS)) & 1);
-}
-
-/* Width-w NAF of k < 2^384 (see p256.c): digits odd, |d| < 2^(w-1), 385 of them. */
-static void wnaf(int8_t out[385], const limb k[NL], int w)
-{
-    int bit = 0, carry = 0;
-    memset(out, 0, 385);
-    while (bit < 384) {
-        if (scalar_bit(k, bit) == carry) {
-            bit++;
-            continue;
-        }
-        int word = carry;
-        for (int i = 0; i < w; i++)
-            word += scalar_bit(k, bit + i) << i;
-        carry = (word >> (w - 1)) & 1;
-        out[bit] = (int8_t)(word - (carry << w));
-        bit += w;
-    }
-    if (carry)
-        out[384] = 1;
+    return limbs_equal_vt(lhs, rhs) ? 0 : -1;
 }
 
 #define WNAF_G 6 /* P384_G_ODD holds 1G .. 31G */
@@ -568,13 +369,13 @@ int dtls_p384_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *ha
     from_be(s, sig + 48);
     if (!sc_in_range(r) || !sc_in_range(s))
         return -1;
-    hash_to_scalar(e, hash, hash_len);
+    hash_to_scalar(e, hash, hash_len, P384_N);
     sc_mul(w, s, P384_RR_N); /* s R */
     sc_inv(w, w);            /* s^-1 R */
     sc_mul(u1, e, w);        /* e / s */
     sc_mul(u2, r, w);        /* r / s */
-    wnaf(n1, u1, WNAF_G);
-    wnaf(n2, u2, WNAF_Q);
+    wnaf_vt(n1, u1, WNAF_G);
+    wnaf_vt(n2, u2, WNAF_Q);
 
     jac_from_aff(&qtab[0], &q);
     jac_dbl(&t, &qtab[0]);
@@ -610,13 +411,13 @@ int dtls_p384_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *ha
     fe_sqr(z2, acc.z);
     fe_to_mont(rz, r);
     fe_mul(rz, rz, z2);
-    if (equal(rz, acc.x))
+    if (limbs_equal_vt(rz, acc.x))
         return 0;
     if (lt(r, P384_P_MINUS_N)) {
         mod_add(rz, r, P384_N, P384_P);
         fe_to_mont(rz, rz);
         fe_mul(rz, rz, z2);
-        if (equal(rz, acc.x))
+        if (limbs_equal_vt(rz, acc.x))
             return 0;
     }
     return -1;
