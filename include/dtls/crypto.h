@@ -92,7 +92,9 @@ struct dtls_aead {
 
 struct dtls_crypto {
     const struct dtls_hash *sha256;
-    const struct dtls_hash *sha384;
+    const struct dtls_hash *sha384;             /* NULL: no SHA-384 suite, scheme or certificate hash */
+    const struct dtls_hash *sha512;             /* certificate signatures only (ecdsa_with_SHA512,
+                                                   sha512WithRSAEncryption); NULL: rejected */
     const struct dtls_aead *aes128gcm;          /* NULL: suite not offered */
     const struct dtls_aead *aes256gcm;
     const struct dtls_aead *chacha20poly1305;

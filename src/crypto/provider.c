@@ -15,6 +15,7 @@
 const struct dtls_crypto dtls_crypto_builtin = {
     .sha256 = &dtls_hash_sha256,
     .sha384 = &dtls_hash_sha384,
+    .sha512 = &dtls_hash_sha512,
     .aes128gcm = &dtls_aead_aes128gcm,
     .aes256gcm = &dtls_aead_aes256gcm,
     .chacha20poly1305 = &dtls_aead_chacha20poly1305,

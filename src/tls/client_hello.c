@@ -84,7 +84,8 @@ size_t dtls_ch_sig_schemes(const struct dtls_client *c, uint16_t *out, int for_c
         out[n++] = DTLS_SIG_RSA_PKCS1_SHA256;
         if (cr->sha384)
             out[n++] = DTLS_SIG_RSA_PKCS1_SHA384;
-        out[n++] = DTLS_SIG_RSA_PKCS1_SHA512; /* the X.509 layer hashes certificates itself */
+        if (cr->sha512)
+            out[n++] = DTLS_SIG_RSA_PKCS1_SHA512; /* certificates only */
     }
     out[n] = 0;
     return n;

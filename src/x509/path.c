@@ -31,15 +31,17 @@
 #include "x509/x509_int.h"
 #include "x509/x509_names.h"
 
-static const struct dtls_hash *hash_of(unsigned h)
+/* The provider's hash for a certificate signature, or NULL: a build whose table has
+ * no SHA-384/512 does not link them, and rejects such signatures as unsupported. */
+static const struct dtls_hash *hash_of(const struct dtls_crypto *cr, unsigned h)
 {
     switch (h) {
     case DTLS_X509_HASH_SHA256:
-        return &dtls_hash_sha256;
+        return cr->sha256;
     case DTLS_X509_HASH_SHA384:
-        return &dtls_hash_sha384;
+        return cr->sha384;
     case DTLS_X509_HASH_SHA512:
-        return &dtls_hash_sha512;
+        return cr->sha512;
     default:
         return NULL;
     }
@@ -51,11 +53,11 @@ static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
 }
 
 /* Why a signature with this algorithm cannot be checked, or 0. */
-static int sig_usable(unsigned alg, unsigned hash)
+static int sig_usable(const struct dtls_crypto *cr, unsigned alg, unsigned hash)
 {
     if (hash == DTLS_X509_HASH_MD5 || hash == DTLS_X509_HASH_SHA1)
         return DTLS_X509_E_WEAK_SIGNATURE;
-    if (alg == DTLS_X509_SIG_UNKNOWN || (alg != DTLS_X509_SIG_ED25519 && hash_of(hash) == NULL))
+    if (alg == DTLS_X509_SIG_UNKNOWN || (alg != DTLS_X509_SIG_ED25519 && hash_of(cr, hash) == NULL))
         return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
     return 0;
 }
@@ -69,10 +71,10 @@ static int sig_usable(unsigned alg, unsigned hash)
 static int verify_sig(const struct dtls_crypto *cr, unsigned alg, unsigned hash, unsigned salt, const uint8_t *sig,
                       size_t sig_len, const uint8_t *msg, size_t msg_len, const struct dtls_pubkey_ref *key)
 {
-    int rc = sig_usable(alg, hash);
+    int rc = sig_usable(cr, alg, hash);
     if (rc)
         return rc;
-    const struct dtls_hash *h = hash_of(hash);
+    const struct dtls_hash *h = hash_of(cr, hash);
     switch (alg) {
     case DTLS_X509_SIG_RSA_PKCS1:
         if (key->type != DTLS_KEY_RSA)
@@ -135,7 +137,7 @@ static int key_usable(const struct dtls_pubkey_ref *k)
 
 /* Fill a link from a parsed certificate: names, SPKI hash, and what its
  * signature check will need once the issuer key is known. */
-static void link_from_cert(struct dtls_x509_link *L, const struct dtls_x509_cert *c)
+static void link_from_cert(const struct dtls_crypto *cr, struct dtls_x509_link *L, const struct dtls_x509_cert *c)
 {
     sha256(c->issuer, c->issuer_len, L->issuer);
     sha256(c->subject, c->subject_len, L->subject);
@@ -145,7 +147,7 @@ static void link_from_cert(struct dtls_x509_link *L, const struct dtls_x509_cert
     L->pss_salt = (uint16_t)c->pss_salt;
     L->sig_len = 0;
     L->msg_len = 0;
-    L->verr = (int16_t)sig_usable(c->sig_alg, c->sig_hash);
+    L->verr = (int16_t)sig_usable(cr, c->sig_alg, c->sig_hash);
     if (L->verr)
         return;
     if (c->sig_len > DTLS_X509_SIG_MAX) {
@@ -163,7 +165,7 @@ static void link_from_cert(struct dtls_x509_link *L, const struct dtls_x509_cert
         memcpy(L->blob + L->sig_len, c->tbs, c->tbs_len);
         L->msg_len = (uint16_t)c->tbs_len;
     } else {
-        const struct dtls_hash *h = hash_of(c->sig_hash);
+        const struct dtls_hash *h = hash_of(cr, c->sig_hash);
         dtls_hash_ctx hc;
         h->init(&hc);
         h->update(&hc, c->tbs, c->tbs_len);
@@ -178,10 +180,10 @@ static int verify_cert(const struct dtls_x509_validator *v, const struct dtls_x5
 {
     if (c->sig_alg == DTLS_X509_SIG_ED25519)
         return verify_sig(v->crypto, c->sig_alg, c->sig_hash, 0, c->sig, c->sig_len, c->tbs, c->tbs_len, key);
-    int rc = sig_usable(c->sig_alg, c->sig_hash);
+    int rc = sig_usable(v->crypto, c->sig_alg, c->sig_hash);
     if (rc)
         return rc;
-    const struct dtls_hash *h = hash_of(c->sig_hash);
+    const struct dtls_hash *h = hash_of(v->crypto, c->sig_hash);
     uint8_t digest[DTLS_HASH_MAX_DIGEST];
     dtls_hash_ctx hc;
     h->init(&hc);
@@ -401,7 +403,7 @@ static int add_leaf(struct dtls_x509_validator *v, const struct dtls_x509_cert *
     unsigned forms;
     v->names_len = (uint16_t)x509_names_pack(c, v->names, sizeof v->names, &forms);
     v->names_forms = (uint16_t)forms;
-    link_from_cert(&v->tip, c);
+    link_from_cert(v->crypto, &v->tip, c);
     v->depth = 1;
     v->n_below = 0;
     /* A leaf configured as an anchor itself (a pinned self-signed server). */
@@ -426,7 +428,7 @@ static void park(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
         if (p->used)
             continue;
         memset(p, 0, sizeof *p);
-        link_from_cert(&p->link, c);
+        link_from_cert(v->crypto, &p->link, c);
         p->key_err = (int16_t)x509_key_copy(&p->key, &c->key);
         p->join_err = (int16_t)ca_check(v, c);
         p->self_issued = (c->flags & DTLS_X509_CERT_SELF_ISSUED) != 0;
@@ -479,7 +481,7 @@ int dtls_x509_validator_add(struct dtls_x509_validator *v, const uint8_t *der, s
         if ((rc = ca_check(v, &c)) != 0 ||
             (rc = position_check(v, (c.flags & DTLS_X509_CERT_HAS_PATH_LEN) != 0, c.path_len, v->n_below)) != 0)
             return fail(v, rc, v->depth);
-        link_from_cert(&v->tip, &c);
+        link_from_cert(v->crypto, &v->tip, &c);
         v->n_below_prev = v->n_below;
         v->n_below = (uint8_t)(v->n_below + !(c.flags & DTLS_X509_CERT_SELF_ISSUED));
         v->depth++;

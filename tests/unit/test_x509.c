@@ -939,6 +939,61 @@ Test(x509, signatures_go_through_the_provider)
     chain_free(&c);
 }
 
+/* The certificate-signature hash also comes from the provider: a table without
+ * SHA-384/512 (so a firmware does not link them) rejects such chains as
+ * unsupported, never accepts them unchecked. */
+static unsigned hash_calls;
+static const struct dtls_hash *wrapped_hash;
+static void counting_init(dtls_hash_ctx *c)
+{
+    hash_calls++;
+    wrapped_hash->init(c);
+}
+static void counting_update(dtls_hash_ctx *c, const void *d, size_t n)
+{
+    wrapped_hash->update(c, d, n);
+}
+static void counting_final(dtls_hash_ctx *c, uint8_t *out)
+{
+    wrapped_hash->final(c, out);
+}
+
+Test(x509, certificate_hashes_go_through_the_provider)
+{
+    static const char *cases[] = { "p384", "rsa4096" }; /* signed with SHA-384, SHA-512 */
+    for (int k = 0; k < 2; k++) {
+        struct chain c = { 0 };
+        struct dtls_x509_anchor a[1];
+        struct dtls_x509_anchors an;
+        load_case(cases[k], &c, a, &an);
+        struct dtls_crypto cr = dtls_crypto_builtin;
+        const struct dtls_hash **slot = k == 0 ? &cr.sha384 : &cr.sha512;
+        struct dtls_hash counting = **slot;
+        wrapped_hash = *slot;
+        counting.init = counting_init;
+        counting.update = counting_update;
+        counting.final = counting_final;
+        for (int mode = 0; mode < 2; mode++) {
+            *slot = mode == 0 ? &counting : NULL;
+            hash_calls = 0;
+            struct dtls_x509_validator v;
+            dtls_x509_validator_init(&v, &an, T2030, "localhost", DTLS_X509_PURPOSE_SERVER);
+            dtls_x509_validator_set_crypto(&v, &cr);
+            int rc = 0;
+            for (int i = 0; i < c.n && rc == 0; i++)
+                rc = dtls_x509_validator_add(&v, c.der[i], c.len[i]);
+            rc = dtls_x509_validator_finish(&v);
+            if (mode == 0) {
+                cr_assert_eq(rc, 0, "%s: %d", cases[k], rc);
+                cr_assert_geq(hash_calls, 2, "%s", cases[k]); /* leaf and intermediate TBS */
+            } else {
+                cr_assert_eq(rc, DTLS_X509_E_UNSUPPORTED_ALGORITHM, "%s: %d", cases[k], rc);
+            }
+        }
+        chain_free(&c);
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* Pinning                                                                 */
 /* ---------------------------------------------------------------------- */
