@@ -24,7 +24,7 @@ struct transport {
     struct dtls_url url;
     int verbose;
     unsigned connects;
-    volatile sig_atomic_t aborted;
+    _Atomic int aborted;            /* set from a signal handler or another thread */
 };
 
 struct transport *engine_embedded_open(const struct options *o, const struct dtls_url *u, struct conn_error *err);
