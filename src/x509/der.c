@@ -245,18 +245,20 @@ int der_oid_eq(const uint8_t *v, size_t len, const uint8_t *oid, size_t oid_len)
  * is shifted to start in March so the leap day is the last day of the
  * shifted year; then a 400-year era has exactly 146097 days, and within an
  * era the day is 365*yoe + yoe/4 - yoe/100 + day-of-year. 719468 is the day
- * number of 1970-01-01 counted from 0000-03-01. Valid for y >= 0 (we only
- * pass 1950..9999).
+ * number of 1970-01-01 counted from 0000-03-01. The year is moved up by one
+ * era (400 years, 146097 days) so that January and February of year 0 are
+ * not negative either: every intermediate value is unsigned and below
+ * 10400 / 400 * 146097 + 146097 < 2^22, so this is 32-bit arithmetic only
+ * (no 64-bit division from the compiler's run-time library on a 32-bit MCU).
  */
-int64_t der_days_from_civil(int64_t y, unsigned m, unsigned d)
+int32_t der_days_from_civil(unsigned y, unsigned m, unsigned d)
 {
-    y -= m <= 2;
-    int64_t era = y / 400;
-    int64_t yoe = y - era * 400;                                    /* 0..399 */
-    int64_t mp = (int64_t)m + (m > 2 ? -3 : 9);                     /* March = 0 */
-    int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;              /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            /* 0..146096 */
-    return era * 146097 + doe - 719468;
+    uint32_t ys = (uint32_t)y + 400u - (m <= 2);                   /* 399..10399 */
+    uint32_t era = ys / 400u, yoe = ys % 400u;                     /* yoe 0..399 */
+    uint32_t mp = m > 2 ? m - 3u : m + 9u;                         /* March = 0 */
+    uint32_t doy = (153u * mp + 2u) / 5u + d - 1u;                 /* 0..365 */
+    uint32_t doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;       /* 0..146096 */
+    return (int32_t)(era * 146097u + doe) - (719468 + 146097);
 }
 
 static int digits(const uint8_t *p, size_t n, unsigned *out)
@@ -297,7 +299,7 @@ int der_time(struct der *d, int64_t *out)
         goto bad;
     if (mo == 2 && dd == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         goto bad;
-    *out = der_days_from_civil((int64_t)y, mo, dd) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)s;
+    *out = (int64_t)der_days_from_civil(y, mo, dd) * 86400 + (int32_t)(h * 3600 + mi * 60 + s);
     return 0;
 bad:
     *d = save;

@@ -97,7 +97,7 @@ int der_time(struct der *d, int64_t *out);
 int der_oid_eq(const uint8_t *v, size_t len, const uint8_t *oid, size_t oid_len);
 #define DER_OID_EQ(v, len, arr) der_oid_eq((v), (len), (arr), sizeof(arr))
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-int64_t der_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Days since 1970-01-01 of a proleptic Gregorian date (year 0..9999, month 1..12). */
+int32_t der_days_from_civil(unsigned y, unsigned m, unsigned d);
 
 #endif

@@ -211,6 +211,9 @@ Test(x509_der, times)
     cr_assert(parse_time("500101000000Z", 0, &t) == 0 && t == -631152000);
     cr_assert(parse_time("20491231235959Z", 1, &t) == 0 && t == 2524607999);
     cr_assert(parse_time("99991231235959Z", 1, &t) == 0 && t == 253402300799);
+    /* the first day GeneralizedTime can write, and year 0's leap day (proleptic calendar) */
+    cr_assert(parse_time("00000101000000Z", 1, &t) == 0 && t == -62167219200);
+    cr_assert(parse_time("00000229235959Z", 1, &t) == 0 && t == -62162035201);
     cr_assert(parse_time("000229000000Z", 0, &t) == 0);                   /* 2000 is a leap year */
     cr_assert_eq(parse_time("21000229000000Z", 1, &t), -1);              /* 2100 is not */
     cr_assert_eq(parse_time("190229000000Z", 0, &t), -1);
