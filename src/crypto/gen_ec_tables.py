@@ -104,10 +104,13 @@ def emit(name, c):
         const(P + "_B", mont(c["b"]), bits),
         "/* p - n (p > n), to compare x(R) with r + n in verify. */",
         const(P + "_P_MINUS_N", p - n, bits),
-        "/* n - 2, the exponent of Fermat inversion mod n. */",
-        const(P + "_N_MINUS_2", n - 2, bits),
-        "",
     ]
+    if c["comb"]:  # the curve that signs: constant-time inversion of the nonce
+        out += [
+            "/* n - 2, the exponent of Fermat inversion mod n. */",
+            const(P + "_N_MINUS_2", n - 2, bits),
+        ]
+    out.append("")
     if c["comb"]:
         teeth, tables, d = c["comb"]
         assert teeth * tables * d >= bits

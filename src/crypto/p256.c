@@ -329,27 +329,15 @@ static inline void fe_sub(fe r, const fe a, const fe b)
     mod_sub(r, a, b, P256_P);
 }
 
+static void fe_half(fe r, const fe a)
+{
+    mod_half(r, a, P256_P);
+}
+
 static void fe_neg(fe r, const fe a)
 {
     static const fe zero = {0};
     mod_sub(r, zero, a, P256_P);
-}
-
-/*
- * r = a / 2 mod p: a, or a + p when a is odd (masked), is even; shift it
- * and its carry bit right by one. a + p < 2p, so r < p.
- */
-static void fe_half(fe r, const fe a)
-{
-    limb t[NL], mask = 0 - (a[0] & 1);
-    carry_t c = 0;
-    UNROLL
-    for (int i = 0; i < NL; i++)
-        t[i] = add_c(a[i], P256_P[i] & mask, &c);
-    UNROLL
-    for (int i = 0; i < NL - 1; i++)
-        r[i] = (t[i] >> 1) | (t[i + 1] << (LIMB_BITS - 1));
-    r[NL - 1] = (t[NL - 1] >> 1) | ((limb)c << (LIMB_BITS - 1));
 }
 
 /* a (plain, < p) to the Montgomery domain: a * R^2 / R. */
@@ -1055,7 +1043,8 @@ int dtls_p256_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *ha
     if (!sc_in_range(r) || !sc_in_range(s))
         return -1;
     hash_to_scalar(e, hash, hash_len, P256_N);
-    sc_inv_mont(w, s); /* s^-1 R */
+    mod_inv_vt(w, s, P256_N); /* public s: variable time */
+    sc_mul(w, w, P256_RR_N);  /* s^-1 R */
     sc_mul(u1, e, w);  /* e / s */
     sc_mul(u2, r, w);  /* r / s */
     wnaf_vt(n1, u1, WNAF_G);

@@ -167,35 +167,6 @@ static void sc_mul(limb r[NL], const limb a[NL], const limb b[NL])
     mont_reduce(r, t, P384_N, N0);
 }
 
-static void sc_sqr(limb r[NL], const limb a[NL])
-{
-    limb t[2 * NL];
-    mp_sqr(t, a);
-    mont_reduce(r, t, P384_N, N0);
-}
-
-/*
- * r = a^(n-2) = 1/a in the Montgomery domain mod n (a already in it), by a
- * fixed 4-bit window from the top of n - 2 (whose top digit is 0xf).
- */
-static void sc_inv(limb r[NL], const limb a[NL])
-{
-    limb tab[16][NL], acc[NL];
-
-    memcpy(tab[1], a, sizeof(fe));
-    for (int i = 2; i < 16; i++)
-        sc_mul(tab[i], tab[i - 1], a);
-    memcpy(acc, tab[15], sizeof(fe));
-    for (int i = 384 / 4 - 2; i >= 0; i--) {
-        unsigned d = (unsigned)(P384_N_MINUS_2[i / (LIMB_BITS / 4)] >> (4 * (i % (LIMB_BITS / 4)))) & 15;
-        for (int k = 0; k < 4; k++)
-            sc_sqr(acc, acc);
-        if (d)
-            sc_mul(acc, acc, tab[d]);
-    }
-    memcpy(r, acc, sizeof(fe));
-}
-
 static int sc_in_range(const limb k[NL])
 {
     return lt(k, P384_N) && !is_zero(k);
@@ -370,8 +341,8 @@ int dtls_p384_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *ha
     if (!sc_in_range(r) || !sc_in_range(s))
         return -1;
     hash_to_scalar(e, hash, hash_len, P384_N);
-    sc_mul(w, s, P384_RR_N); /* s R */
-    sc_inv(w, w);            /* s^-1 R */
+    mod_inv_vt(w, s, P384_N); /* public s: variable time */
+    sc_mul(w, w, P384_RR_N);  /* s^-1 R */
     sc_mul(u1, e, w);        /* e / s */
     sc_mul(u2, r, w);        /* r / s */
     wnaf_vt(n1, u1, WNAF_G);

@@ -33,11 +33,6 @@ static const limb P384_P_MINUS_N[NL] = {
     L64(0x1313e696333ad68c), L64(0xa7e5f24cb74f5885), L64(0x389cb27e0bc8d21f),
     L64(0x0000000000000000), L64(0x0000000000000000), L64(0x0000000000000000),
 };
-/* n - 2, the exponent of Fermat inversion mod n. */
-static const limb P384_N_MINUS_2[NL] = {
-    L64(0xecec196accc52971), L64(0x581a0db248b0a77a), L64(0xc7634d81f4372ddf),
-    L64(0xffffffffffffffff), L64(0xffffffffffffffff), L64(0xffffffffffffffff),
-};
 
 /* Odd multiples of G for the wNAF of verify: entry i is (2i+1) * G, affine { x, y }. */
 static const limb P384_G_ODD[16][2][NL] = {
