@@ -58,7 +58,7 @@ if [ -z "$bin" ] || [ "$bin" = - ]; then
     # shellcheck disable=SC2086
     if ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" \
             "${srcs[@]}" "$top/tests/ct/ct_crypto.c" -o "$work/ct_crypto" 2>"$work/build.log" ||
-       ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" \
+       ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -Wall -Werror -I"$top/include" -I"$top/src" \
             "$top"/src/crypto/*.c "$top"/src/x509/*.c "$top"/src/tls/*.c "$top/tests/ct/ct_tls.c" \
             -o "$work/ct_tls" 2>>"$work/build.log"; then
         cat "$work/build.log" >&2
