@@ -16,6 +16,9 @@
 int dtls_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t point[32]);
 /* pub = X25519(scalar, 9) */
 void dtls_x25519_base(uint8_t pub[32], const uint8_t scalar[32]);
+/* u = X25519(k, 9) for an already clamped k, over Ed25519's fixed-base comb
+ * (ed25519.c); dtls_x25519_base uses it on 64-bit hosts. */
+void dtls_ed25519_x25519_base(uint8_t u[32], const uint8_t k[32]);
 
 /* Returns 0 for a valid signature, -1 otherwise (non-canonical S or points rejected). */
 int dtls_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t msg_len, const uint8_t sig[64]);
