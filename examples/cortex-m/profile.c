@@ -17,23 +17,19 @@
  */
 #include <string.h>
 
+#include <dtls/crypto_algs.h>
+
 #include "fw.h"
 
 #ifdef FW_PROFILE_MINIMAL
-#include "crypto/aead.h"
-#include "crypto/curve25519.h"
-#include "crypto/ec.h"
-#include "crypto/sha2.h"
-
 /*
- * The engine falls back to dtls_crypto_builtin when cfg.crypto is NULL. By
- * defining that table here, the firmware replaces the library's at link
- * time (the archive member that defines it is then never pulled in), so the
- * algorithms it does not list are not linked at all. Setting cfg.crypto to a
- * table of your own is not enough for that: the library's default still
- * references every algorithm.
+ * The firmware's own provider table: only the algorithms listed here are
+ * linked. The library is built with -DDTLS_CONFIG_NO_BUILTIN_CRYPTO (see
+ * PROFILE_DEFS in the Makefile), so nothing in it refers to
+ * dtls_crypto_builtin, the table of every algorithm, and cfg.crypto is
+ * required.
  */
-const struct dtls_crypto dtls_crypto_builtin = {
+static const struct dtls_crypto fw_crypto = {
     .sha256 = &dtls_hash_sha256,
     .aes128gcm = &dtls_aead_aes128gcm,
 #if FW_GROUP == DTLS_GROUP_X25519
@@ -51,6 +47,7 @@ static const uint16_t groups[] = { FW_GROUP, 0 };
 
 void profile_configure(struct dtls_config *cfg)
 {
+    cfg->crypto = &fw_crypto;
     cfg->suites = suites;
     cfg->groups = groups;
 }
@@ -62,8 +59,6 @@ static const uint16_t groups[] = {
 };
 
 #ifdef FW_PROFILE_FULL
-#include "crypto/ec.h"
-
 static const char *const alpn[] = { "http/1.1", NULL };
 unsigned fw_tickets;  /* NewSessionTickets received (reported in the result line) */
 

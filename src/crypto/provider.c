@@ -5,6 +5,7 @@
  * --gc-sections everything it does not name is dropped.
  */
 #include <dtls/crypto.h>
+#include <dtls/crypto_algs.h> /* the public declarations must match the ones below */
 
 #include "crypto/aead.h"
 #include "crypto/curve25519.h"

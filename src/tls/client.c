@@ -82,7 +82,15 @@ int dtls_client_init(struct dtls_client *c, const struct dtls_config *cfg, uint8
         return DTLS_E_CONFIG;
     }
     c->cfg = cfg;
+#ifdef DTLS_CONFIG_NO_BUILTIN_CRYPTO
+    if (!cfg->crypto) {
+        c->error = DTLS_E_CONFIG; /* no default table in this build */
+        return DTLS_E_CONFIG;
+    }
+    c->cr = cfg->crypto;
+#else
     c->cr = cfg->crypto ? cfg->crypto : &dtls_crypto_builtin;
+#endif
     if (rx == tx) {
         c->flags |= F_MONO;
         if (tx_len < rx_len)

@@ -31,6 +31,14 @@
 #include "x509/x509_int.h"
 #include "x509/x509_names.h"
 
+/* Without the built-in table (a firmware's own, see <dtls/crypto_algs.h>) the
+ * validator needs dtls_x509_validator_set_crypto() before the first add(). */
+#ifdef DTLS_CONFIG_NO_BUILTIN_CRYPTO
+#define DEFAULT_CRYPTO NULL
+#else
+#define DEFAULT_CRYPTO (&dtls_crypto_builtin)
+#endif
+
 /* The provider's hash for a certificate signature, or NULL: a build whose table has
  * no SHA-384/512 does not link them, and rejects such signatures as unsupported. */
 static const struct dtls_hash *hash_of(const struct dtls_crypto *cr, unsigned h)
@@ -367,7 +375,7 @@ void dtls_x509_validator_init(struct dtls_x509_validator *v, const struct dtls_x
 {
     memset(v, 0, sizeof *v);
     v->anchors = anchors;
-    v->crypto = &dtls_crypto_builtin;
+    v->crypto = DEFAULT_CRYPTO;
     v->now = now;
     v->purpose = (uint8_t)purpose;
     if (purpose != DTLS_X509_PURPOSE_SERVER && purpose != DTLS_X509_PURPOSE_CLIENT && purpose != DTLS_X509_PURPOSE_ANY)
@@ -381,7 +389,7 @@ void dtls_x509_validator_init(struct dtls_x509_validator *v, const struct dtls_x
 
 void dtls_x509_validator_set_crypto(struct dtls_x509_validator *v, const struct dtls_crypto *crypto)
 {
-    v->crypto = crypto ? crypto : &dtls_crypto_builtin;
+    v->crypto = crypto ? crypto : DEFAULT_CRYPTO;
 }
 
 static int add_leaf(struct dtls_x509_validator *v, const struct dtls_x509_cert *c)
@@ -451,6 +459,10 @@ int dtls_x509_validator_add(struct dtls_x509_validator *v, const uint8_t *der, s
     if (v->err)
         return v->err;
     unsigned index = v->ncerts;
+#ifdef DTLS_CONFIG_NO_BUILTIN_CRYPTO
+    if (v->crypto == NULL)
+        return fail(v, DTLS_X509_E_INVALID_ARGUMENT, index);
+#endif
     if (v->ncerts >= DTLS_X509_MAX_CERTS)
         return fail(v, DTLS_X509_E_CHAIN_TOO_LONG, index);
     v->ncerts++;

@@ -1,0 +1,81 @@
+/*
+ * The built-in algorithms one by one, for a crypto provider table of your own
+ * (struct dtls_crypto, <dtls/crypto.h>). Name in it only what the device
+ * uses: with -ffunction-sections and --gc-sections nothing else is linked.
+ *
+ *   #include <dtls/crypto_algs.h>
+ *
+ *   static const struct dtls_crypto fw_crypto = {
+ *       .sha256 = &dtls_hash_sha256,
+ *       .aes128gcm = &dtls_aead_aes128gcm,         // TLS_AES_128_GCM_SHA256 only
+ *       .x25519 = dtls_x25519,                     // key exchange: x25519 only
+ *       .x25519_base = dtls_x25519_base,
+ *       .p256_verify = dtls_p256_ecdsa_verify,     // ECDSA P-256 chains only
+ *   };
+ *   cfg.crypto = &fw_crypto;
+ *
+ * Build the library with -DDTLS_CONFIG_NO_BUILTIN_CRYPTO so that nothing in
+ * it refers to dtls_crypto_builtin (the table of every algorithm): then
+ * cfg.crypto is required, and so is dtls_x509_validator_set_crypto() for a
+ * validator used on its own. See docs/PORTING.md, "Choosing algorithms".
+ *
+ * Every function follows the conventions of the matching struct dtls_crypto
+ * hook; the ones without a hook (signing, SHA one-shots) are for the
+ * application's own use, e.g. a software stand-in for a secure element.
+ */
+#ifndef DTLS_CRYPTO_ALGS_H
+#define DTLS_CRYPTO_ALGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtls/crypto.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Hashes (.sha256, .sha384, .sha512) and one-shot helpers. */
+extern const struct dtls_hash dtls_hash_sha256;
+extern const struct dtls_hash dtls_hash_sha384;
+extern const struct dtls_hash dtls_hash_sha512;
+void dtls_sha256(const void *data, size_t len, uint8_t out[32]);
+void dtls_sha384(const void *data, size_t len, uint8_t out[48]);
+void dtls_sha512(const void *data, size_t len, uint8_t out[64]);
+
+/* AEADs (.aes128gcm, .aes256gcm, .chacha20poly1305): constant time, portable. */
+extern const struct dtls_aead dtls_aead_aes128gcm;
+extern const struct dtls_aead dtls_aead_aes256gcm;
+extern const struct dtls_aead dtls_aead_chacha20poly1305;
+
+/* Key exchange. x25519: -1 for an all-zero result. p256_pubkey: -1 when priv is
+ * not in [1, n-1] (draw another). p256_ecdh: -1 for an invalid peer point. */
+int dtls_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t point[32]);
+void dtls_x25519_base(uint8_t pub[32], const uint8_t scalar[32]);
+int dtls_p256_pubkey(uint8_t pub[65], const uint8_t priv[32]);
+int dtls_p256_ecdh(uint8_t z[32], const uint8_t priv[32], const uint8_t *peer, size_t peer_len);
+
+/* Signature verification: 0 valid, -1 invalid. ECDSA signatures are r || s. */
+int dtls_p256_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *hash, size_t hash_len,
+                           const uint8_t sig[64]);
+int dtls_p384_ecdsa_verify(const uint8_t *pub, size_t pub_len, const uint8_t *hash, size_t hash_len,
+                           const uint8_t sig[96]);
+int dtls_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t msg_len, const uint8_t sig[64]);
+int dtls_rsa_pkcs1_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
+                          const struct dtls_hash *h, const uint8_t *hash, const uint8_t *sig, size_t sig_len);
+int dtls_rsa_pss_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
+                        const struct dtls_hash *h, const uint8_t *hash, size_t salt_len,
+                        const uint8_t *sig, size_t sig_len);
+
+/* Signing (for cfg.sign when the key is in the MCU): ECDSA P-256 with RFC 6979
+ * nonces, r || s out, 0 or -1 (priv out of range); Ed25519 from a 32-byte seed. */
+int dtls_p256_ecdsa_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t *hash, size_t hash_len);
+void dtls_ed25519_pubkey(uint8_t pub[32], const uint8_t seed[32]);
+void dtls_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const uint8_t pub[32], const uint8_t *msg,
+                       size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
