@@ -31,14 +31,17 @@ CASES = []
 
 
 class Case:
-    def __init__(self, name, fn, expect, client, args, conns):
+    def __init__(self, name, fn, expect, client, args, conns, full_backlog):
         self.name, self.fn, self.expect = name, fn, expect
         self.client, self.args, self.conns = client, list(args), conns
+        self.full_backlog = full_backlog
 
 
-def case(name, expect, client="probe", args=(), conns=1):
+def case(name, expect, client="probe", args=(), conns=1, full_backlog=False):
+    """full_backlog: the listening socket's accept queue is kept full, so the
+    client's TCP connect never completes."""
     def deco(fn):
-        CASES.append(Case(name, fn, expect, client, args, conns))
+        CASES.append(Case(name, fn, expect, client, args, conns, full_backlog))
         return fn
     return deco
 
@@ -878,6 +881,95 @@ def _(s):
     s.flush()
 
 
+@case("server never accepts the connection (--connect-timeout 1)", dict(exit=28, error="timeout", alerts=[]),
+      args=["--connect-timeout", "1"], conns=0, full_backlog=True)
+def _(s):
+    pass
+
+
+@case("protected record with outer type handshake", refuse("unexpected_message", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.flush()
+    rec = bytearray(s.wkeys.seal(HANDSHAKE, u8(EE) + u24(2) + b"\x00\x00"))
+    rec[0] = HANDSHAKE
+    s.raw(bytes(rec))
+    s.flush()
+    s.client_finished()
+
+
+@case("fatal alert with an unknown description (255)", fail("unknown"))
+def _(s):
+    s.hello()
+    s.alert(255)
+    s.flush()
+
+
+@case("certificate entry larger than the receive buffer", fail("buffer_too_small", "internal_error", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.ee()
+    s.certificate(ders=[b"\x30\x82\x44\x00" + bytes(17404)])
+    s.flush()
+    s.client_finished()
+
+
+@case("handshake message claiming 16 MB", fail("buffer_too_small", "internal_error", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.queue(HANDSHAKE, u8(EE) + u24(0xffffff) + bytes(100))
+    s.flush()
+    s.client_finished()
+
+
+@case("unknown handshake message type (99)", refuse("unexpected_message", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.hs(99, b"\x00\x00")
+    s.flush()
+    s.client_finished()
+
+
+@case("HRR with an empty cookie", refuse("decode_error", "plain"))
+def _(s):
+    s.hello()
+    s.hello_retry(hrr_ext() + [(E_COOKIE, vec16(b""))], read=False)
+
+
+@case("CertificateRequest without signature_algorithms", refuse("missing_extension", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.ee()
+    s.cert_request([(E_CERT_AUTHORITIES, vec16(b""))])
+    s.certificate()
+    s.cert_verify()
+    s.finished()
+    s.flush()
+    s.client_finished()
+
+
+@case("plaintext records with legacy_record_version 0x0301 (must be ignored)", ok())
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.ccs()
+    out = bytearray()
+    for ctype, payload, keys in s.pending:
+        rec = bytearray(s.record(ctype, bytes(payload), keys))
+        rec[2] = 1
+        out += rec
+    s.pending = []
+    s.raw(bytes(out))
+    s.flight()
+    s.flush()
+    s.client_finished()
+
+
 # =========================================================================
 # After the handshake (the blocking example client reads and writes)
 # =========================================================================
@@ -1026,10 +1118,15 @@ def run_client(c, port):
 def run_case(c):
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
-    lsock.listen(4)
+    lsock.listen(0 if c.full_backlog else 4)
     lsock.settimeout(20)
     port = lsock.getsockname()[1]
     sessions, problems = [], []
+    fillers = []
+    if c.full_backlog:
+        # backlog 0 queues one connection; with it never accepted, later SYNs are dropped
+        f = socket.create_connection(("127.0.0.1", port))
+        fillers.append(f)
 
     def serve():
         for i in range(c.conns):
@@ -1064,6 +1161,8 @@ def run_case(c):
         rc, out, err = None, "", "client timed out"
     t.join(15)
     lsock.close()
+    for f in fillers:
+        f.close()
     if t.is_alive():
         problems.append("server did not finish")
 
