@@ -5,7 +5,7 @@
 # Debian packages the build and the tests need.
 DTLS_BUILD_PKGS="autoconf automake libtool pkg-config make gcc libc6-dev libssl-dev openssl libcjson-dev libcriterion-dev libcurl4-openssl-dev"
 DTLS_TEST_PKGS="valgrind clang libclang-rt-14-dev gnutls-bin haproxy python3 python3-cryptography curl tshark gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
-DTLS_BENCH_PKGS="libgnutls28-dev libwolfssl-dev gnuplot-nox hyperfine"
+DTLS_BENCH_PKGS="libgnutls28-dev libwolfssl-dev gnuplot-nox hyperfine time"
 
 dtls_log() { printf '==> %s\n' "$*" >&2; }
 
