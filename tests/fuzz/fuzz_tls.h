@@ -577,13 +577,16 @@ static inline int fuzz_drive(struct dtls_client *c, const struct fuzz_opts *o, v
     if (o->key_update)
         for (guard = 0; guard < 1000 && fuzz_is_want(n = dtls_key_update(c, 1)); guard++)
             ;
-    buf = (uint8_t *)malloc(o->read_len);
-    if (!buf)
-        abort();
+    buf = NULL;
     for (guard = 0; guard < 1000000; guard++) {
-        n = dtls_read(c, buf, o->read_len);
+        size_t len = o->read_len; /* (an action may change it: a buffer of exactly that size) */
+        free(buf);
+        buf = (uint8_t *)malloc(len);
+        if (!buf)
+            abort();
+        n = dtls_read(c, buf, len);
         if (n > 0) {
-            if ((size_t)n > o->read_len)
+            if ((size_t)n > len)
                 abort();
             (void)dtls_pending(c);
             continue;
