@@ -971,6 +971,84 @@ def _(s):
 
 
 # =========================================================================
+# Resumption: the first connection issues a ticket, the second misbehaves
+# =========================================================================
+
+def resume_case(name, second, alert, error=None, epoch="plain"):
+    @case(name, dict(exit=35, error=error or alert, alerts=["close_notify@app", "%s@%s" % (alert, epoch)]),
+          args=["--resume"], conns=2)
+    def _(s, i):
+        if i == 0:
+            s.full()
+            s.new_session_ticket()
+            s.flush()
+            return
+        s.hello(resume=True)
+        if not s.psk_accepted:
+            raise Bad("the second connection did not offer the ticket")
+        second(s)
+
+
+def psk_identity_1(s):
+    s.server_hello(drop=[E_PSK], extra=[(E_PSK, u16(1))])
+    s.flush()
+
+
+def psk_without_key_share(s):
+    s.server_hello(drop=[E_KEY_SHARE])
+    s.flush()
+
+
+def psk_then_certificate(s):
+    s.server_hello()
+    s.ee()
+    s.certificate()
+    s.cert_verify()
+    s.finished()
+    s.flush()
+    s.client_finished()
+
+
+def psk_other_hash(s):
+    s.server_hello(suite=0x1302)
+    s.flush()
+
+
+resume_case("PSK: selected_identity 1 (one identity offered)", psk_identity_1, "illegal_parameter")
+resume_case("PSK accepted without key_share (psk_ke was not offered)", psk_without_key_share, "missing_extension")
+resume_case("PSK accepted, then a Certificate", psk_then_certificate, "unexpected_message", epoch="hs")
+resume_case("PSK accepted with a suite of another hash (AES-256/SHA-384)", psk_other_hash, "illegal_parameter")
+
+
+@case("early_data in EncryptedExtensions (0-RTT was not offered)", refuse("unsupported_extension", "hs"))
+def _(s):
+    s.hello()
+    s.server_hello()
+    s.ee(extra=[(E_EARLY, b"")])
+    s.certificate()
+    s.cert_verify()
+    s.finished()
+    s.flush()
+    s.client_finished()
+
+
+@case("NewSessionTicket with lifetime 0 (must not be used)",
+      dict(exit=35, error="no_session_ticket", alerts=["close_notify@app"], finished=True), args=["--resume"])
+def _(s):
+    s.full()
+    s.new_session_ticket(lifetime=0)
+    s.close_notify()
+
+
+@case("NewSessionTicket with an empty ticket",
+      dict(exit=35, error="no_session_ticket", alerts=["decode_error@app"], finished=True), args=["--resume"])
+def _(s):
+    s.full()
+    s.hs(NST, u32(3600) + u32(0) + vec8(b"\x00") + vec16(b"") + vec16(b""), hash=False)
+    s.flush()
+
+
+# =========================================================================
 # After the handshake (the blocking example client reads and writes)
 # =========================================================================
 
@@ -1202,6 +1280,33 @@ def run_case(c):
     return problems
 
 
+def markdown(rows):
+    """The cases as a Markdown table: what the client must do, and whether it did."""
+    where = {"plain": "plaintext", "hs": "handshake keys", "app": "application keys"}
+    out = ["| Case | Client | Outcome | Alert the client sent | Result |", "|---|---|---|---|---|"]
+    for c, passed in rows:
+        e = c.expect
+        client = {"probe": "probe", "blocking": "data", "openssl": "s_client", "curl": "curl"}[c.client]
+        if e["exit"] == 0:
+            outcome = "success" + ("" if c.client not in ("probe",) or not e.get("probe") else " (" + ", ".join(
+                "%s=%s" % (k, json.dumps(v)) for k, v in e["probe"].items()) + ")")
+        elif "error" in e:
+            outcome = "exit %d `%s`" % (e["exit"], e["error"])
+        else:
+            outcome = "exit %d, \"%s\"" % (e["exit"], e.get("stderr", ""))
+        alerts = []
+        for a in e.get("alerts", []):
+            name, epoch = a.split("@")
+            alerts.append("%s (%s)" % (name, where.get(epoch, epoch.replace("app:", "application keys after KeyUpdate "))))
+        if "alerts" not in e:
+            alert = "(not checked)"
+        else:
+            alert = ", ".join(alerts) if alerts else "none"
+        out.append("| %s | %s | %s | %s | %s |" % (c.name.replace("|", "\\|"), client, outcome, alert,
+                                                   "pass" if passed else "**FAIL**"))
+    return "\n".join(out)
+
+
 def main():
     global ARGS, IDENT, UNKNOWN_CA
     ap = argparse.ArgumentParser()
@@ -1211,6 +1316,7 @@ def main():
     ap.add_argument("--filter")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="also print a Markdown table of the results")
     ARGS = ap.parse_args()
     if ARGS.list:
         for c in CASES:
@@ -1220,6 +1326,7 @@ def main():
     UNKNOWN_CA = Identity(os.path.join(ARGS.pki, "unknown-ca"))
     npass = nfail = 0
     t0 = time.time()
+    rows = []
     for c in CASES:
         if ARGS.filter and ARGS.filter not in c.name:
             continue
@@ -1230,7 +1337,10 @@ def main():
         else:
             npass += 1
             print("PASS %s" % c.name, flush=True)
+        rows.append((c, not problems))
     print("hostile: %d cases in %.1f s" % (npass + nfail, time.time() - t0))
+    if ARGS.markdown:
+        print(markdown(rows))
     print("%d passed, %d failed" % (npass, nfail))
     return 1 if nfail else 0
 
