@@ -1,6 +1,8 @@
 /*
  * The three TLS 1.3 AEADs as `struct dtls_aead` tables (see aead.h):
- * thin adapters from the uniform (ctx, key) shape to each algorithm.
+ * thin adapters from the uniform (ctx, key) shape to each algorithm. The
+ * AES-GCM tables take the CPU's AES instructions where there are some (the
+ * key setup decides, gcm.c); the _portable ones never do.
  */
 #include "crypto/aead.h"
 
@@ -12,6 +14,16 @@ static void aes128gcm_init(dtls_aead_ctx *c, const uint8_t *key)
 static void aes256gcm_init(dtls_aead_ctx *c, const uint8_t *key)
 {
     (void)dtls_aes_gcm_init(&c->gcm, key, 32);
+}
+
+static void aes128gcm_init_portable(dtls_aead_ctx *c, const uint8_t *key)
+{
+    (void)dtls_aes_gcm_init_portable(&c->gcm, key, 16);
+}
+
+static void aes256gcm_init_portable(dtls_aead_ctx *c, const uint8_t *key)
+{
+    (void)dtls_aes_gcm_init_portable(&c->gcm, key, 32);
 }
 
 static void aesgcm_seal(const dtls_aead_ctx *c, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
@@ -49,6 +61,14 @@ const struct dtls_aead dtls_aead_aes128gcm = {
 
 const struct dtls_aead dtls_aead_aes256gcm = {
     "AES-256-GCM", 32, aes256gcm_init, aesgcm_seal, aesgcm_open,
+};
+
+const struct dtls_aead dtls_aead_aes128gcm_portable = {
+    "AES-128-GCM", 16, aes128gcm_init_portable, aesgcm_seal, aesgcm_open,
+};
+
+const struct dtls_aead dtls_aead_aes256gcm_portable = {
+    "AES-256-GCM", 32, aes256gcm_init_portable, aesgcm_seal, aesgcm_open,
 };
 
 const struct dtls_aead dtls_aead_chacha20poly1305 = {

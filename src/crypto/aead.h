@@ -16,5 +16,8 @@
 extern const struct dtls_aead dtls_aead_aes128gcm;
 extern const struct dtls_aead dtls_aead_aes256gcm;
 extern const struct dtls_aead dtls_aead_chacha20poly1305;
+/* AES-GCM without the hardware fast path, whatever the CPU (tests, comparisons). */
+extern const struct dtls_aead dtls_aead_aes128gcm_portable;
+extern const struct dtls_aead dtls_aead_aes256gcm_portable;
 
 #endif

@@ -296,6 +296,12 @@ static void gcm_core(const dtls_aes_gcm_ctx *c, const uint8_t j0[16], const uint
     uint32_t ctr = dtls_load32_be(j0 + 12);
     size_t off, done;
 
+#ifdef DTLS_AES_GCM_HAVE_X86
+    if (c->aes.rounds & DTLS_AES_GCM_X86) {
+        dtls_aes_gcm_x86_crypt(c, j0, aad, aad_len, data, len, encrypt, tag);
+        return;
+    }
+#endif
     dtls_aes_ct64_expand(rk, &c->aes);
     ghash_key_init(&hk, c->h);
     ghash_update(y, &hk, aad, aad_len);
@@ -351,6 +357,10 @@ static void gcm_j0(const dtls_aes_gcm_ctx *c, const uint8_t *iv, size_t iv_len, 
     if (iv_len == 12) {
         memcpy(j0, iv, 12);
         dtls_store32_be(j0 + 12, 1);
+#ifdef DTLS_AES_GCM_HAVE_X86
+    } else if (c->aes.rounds & DTLS_AES_GCM_X86) {
+        dtls_aes_gcm_x86_j0(c, iv, iv_len, j0);
+#endif
     } else {
         ghash_key hk;
         uint64_t y[2] = { 0, 0 };
@@ -365,6 +375,25 @@ static void gcm_j0(const dtls_aes_gcm_ctx *c, const uint8_t *iv, size_t iv_len, 
 }
 
 int dtls_aes_gcm_init(dtls_aes_gcm_ctx *c, const uint8_t *key, size_t key_len)
+{
+#ifdef DTLS_AES_GCM_HAVE_X86
+    if (dtls_aes_gcm_x86_init(c, key, key_len) == 0)
+        return 0;
+#endif
+    return dtls_aes_gcm_init_portable(c, key, key_len);
+}
+
+int dtls_aes_gcm_accelerated(const dtls_aes_gcm_ctx *c)
+{
+#ifdef DTLS_AES_GCM_HAVE_X86
+    return (c->aes.rounds & DTLS_AES_GCM_X86) != 0;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
+int dtls_aes_gcm_init_portable(dtls_aes_gcm_ctx *c, const uint8_t *key, size_t key_len)
 {
     uint8_t h[16] = { 0 };
     ghash_key hk;

@@ -54,6 +54,8 @@
 #pragma weak dtls_hash_sha256
 #pragma weak dtls_hash_sha384
 #pragma weak dtls_aes_gcm_init
+#pragma weak dtls_aes_gcm_init_portable
+#pragma weak dtls_aes_gcm_accelerated
 #pragma weak dtls_aes_gcm_seal
 #pragma weak dtls_chachapoly_init
 #pragma weak dtls_chachapoly_seal
@@ -306,7 +308,19 @@ static void bench_bulk(void)
     if (!b.mdctx || !b.cctx)
         die("EVP ctx");
 
-    for (int alg = 0; alg < 5; alg++) {
+    /* AES-GCM rows: alg 2, 3 what dtls_aes_gcm_init selects on this CPU (AES-NI +
+     * PCLMULQDQ where present), alg 5, 6 the portable code. */
+    static const int order[] = { 0, 1, 2, 5, 3, 6, 4 };
+    int accel = 0;
+    if (dtls_aes_gcm_init && dtls_aes_gcm_accelerated) {
+        dtls_aes_gcm_ctx t;
+        dtls_aes_gcm_init(&t, key32, 16);
+        accel = dtls_aes_gcm_accelerated(&t);
+    }
+    for (int oi = 0; oi < (int)(sizeof order / sizeof order[0]); oi++) {
+        int alg = order[oi];
+        if (alg >= 5 && (!accel || !dtls_aes_gcm_init_portable))
+            continue; /* the selected implementation is the portable one: rows 2, 3 say it */
         for (int s = 0; s < 3; s++) {
             double ours = -2, theirs;
             const char *name;
@@ -331,17 +345,31 @@ static void bench_bulk(void)
                 break;
             case 2:
             case 3:
-                name = alg == 2 ? "AES-128-GCM seal" : "AES-256-GCM seal";
-                b.cipher = alg == 2 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
+            case 5:
+            case 6: {
+                int k128 = alg == 2 || alg == 5, port = alg >= 5;
+                if (port)
+                    name = k128 ? "AES-128-GCM seal (portable)" : "AES-256-GCM seal (portable)";
+                else if (accel)
+                    name = k128 ? "AES-128-GCM seal (AES-NI)" : "AES-256-GCM seal (AES-NI)";
+                else
+                    name = k128 ? "AES-128-GCM seal" : "AES-256-GCM seal";
+                b.cipher = k128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
                 if (!EVP_EncryptInit_ex(b.cctx, b.cipher, NULL, key32, nonce12))
                     die("EVP_EncryptInit_ex gcm");
                 if (dtls_aes_gcm_init && dtls_aes_gcm_seal) {
-                    dtls_aes_gcm_init(&b.gcm, key32, alg == 2 ? 16 : 32);
+                    if (port)
+                        dtls_aes_gcm_init_portable(&b.gcm, key32, k128 ? 16 : 32);
+                    else
+                        dtls_aes_gcm_init(&b.gcm, key32, k128 ? 16 : 32);
                     ours = want(ours_gcm, &b);
                 }
                 theirs = both(&ours, ossl_aead, &b);
-                if (alg == 2 && s == 2) { goal_kind = 2; goal = 100; }
+                /* issue 6: portable >= 100 MB/s, with AES-NI + PCLMULQDQ >= 0.5x OpenSSL */
+                if (k128 && s == 2 && (port || !accel)) { goal_kind = 2; goal = 100; }
+                else if (k128 && s == 2) { goal_kind = 1; goal = 0.5; }
                 break;
+            }
             default:
                 name = "ChaCha20-Poly1305 seal";
                 if (!EVP_EncryptInit_ex(b.cctx, EVP_chacha20_poly1305(), NULL, key32, nonce12))
@@ -386,14 +414,17 @@ static int bulk_agrees(void)
         EVP_Digest(msg, sizeof msg, b, &n, EVP_sha384(), NULL);
         if (memcmp(a, b, 48)) { fprintf(stderr, "SHA-384 disagrees with OpenSSL\n"); ok = 0; }
     }
-    for (int alg = 0; alg < 3; alg++) {
-        const EVP_CIPHER *ci = alg == 0 ? EVP_aes_128_gcm() : alg == 1 ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+    for (int alg = 0; alg < 5; alg++) { /* 3, 4: AES-GCM again, the portable code */
+        const EVP_CIPHER *ci = alg % 3 == 0 ? EVP_aes_128_gcm() : alg % 3 == 1 ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
         memcpy(ct1, msg, sizeof msg);
-        if (alg < 2) {
+        if (alg != 2) {
             dtls_aes_gcm_ctx g;
-            if (!dtls_aes_gcm_init || !dtls_aes_gcm_seal)
+            if (!dtls_aes_gcm_init || !dtls_aes_gcm_seal || (alg > 2 && !dtls_aes_gcm_init_portable))
                 continue;
-            dtls_aes_gcm_init(&g, key32, alg == 0 ? 16 : 32);
+            if (alg > 2)
+                dtls_aes_gcm_init_portable(&g, key32, alg == 3 ? 16 : 32);
+            else
+                dtls_aes_gcm_init(&g, key32, alg == 0 ? 16 : 32);
             dtls_aes_gcm_seal(&g, nonce12, aad5, 5, ct1, sizeof msg, ct1 + sizeof msg);
         } else {
             dtls_chachapoly_ctx cp;

@@ -46,6 +46,7 @@
 #pragma weak dtls_aes_set_key
 #pragma weak dtls_aes_encrypt_blocks
 #pragma weak dtls_aes_gcm_init
+#pragma weak dtls_aes_gcm_init_portable
 #pragma weak dtls_aes_gcm_seal
 #pragma weak dtls_aes_gcm_open
 #pragma weak dtls_chachapoly_init
@@ -326,12 +327,17 @@ static int check_aes256_block(void) { return check_aes_block(32); }
 /* Lengths that exercise the whole-block path, a partial last block and AAD padding. */
 static const size_t aead_lens[] = { 0, 1, 15, 16, 17, 64, 100, 257 };
 
-static int check_gcm(size_t key_len)
+typedef int (*gcm_init_fn)(dtls_aes_gcm_ctx *, const uint8_t *, size_t);
+
+/* init: dtls_aes_gcm_init (the implementation this CPU gets: AES-NI +
+ * PCLMULQDQ on most x86-64) or dtls_aes_gcm_init_portable (always the
+ * bitsliced code). */
+static int check_gcm(size_t key_len, gcm_init_fn init)
 {
     dtls_aes_gcm_ctx g;
     uint8_t key[32], nonce[12], aad[13], pt[300], buf[300], tag[16];
     int rc = 0;
-    NEED(dtls_aes_gcm_init);
+    NEED(init);
     NEED(dtls_aes_gcm_seal);
     NEED(dtls_aes_gcm_open);
     fill(key, sizeof key, 7);
@@ -342,7 +348,7 @@ static int check_gcm(size_t key_len)
         size_t len = aead_lens[li];
         int orc;
         secret(key, sizeof key);
-        dtls_aes_gcm_init(&g, key, key_len);
+        init(&g, key, key_len);
         memcpy(buf, pt, len);
         secret(buf, len);
         dtls_aes_gcm_seal(&g, nonce, aad, sizeof aad, buf, len, tag);
@@ -366,22 +372,24 @@ static int check_gcm(size_t key_len)
     return rc;
 }
 
-static int check_aes128_gcm(void) { return check_gcm(16); }
-static int check_aes256_gcm(void) { return check_gcm(32); }
+static int check_aes128_gcm(void) { return check_gcm(16, dtls_aes_gcm_init); }
+static int check_aes256_gcm(void) { return check_gcm(32, dtls_aes_gcm_init); }
+static int check_aes128_gcm_portable(void) { return check_gcm(16, dtls_aes_gcm_init_portable); }
+static int check_aes256_gcm_portable(void) { return check_gcm(32, dtls_aes_gcm_init_portable); }
 
 /* GHASH on its own: the AES key is public, only H (in the context) is secret,
  * and the data is public; anything memcheck reports then is in GHASH. */
-static int check_ghash(void)
+static int check_ghash_with(gcm_init_fn init)
 {
     dtls_aes_gcm_ctx g;
     uint8_t key[16], nonce[12], aad[40], buf[300], tag[16];
-    NEED(dtls_aes_gcm_init);
+    NEED(init);
     NEED(dtls_aes_gcm_seal);
     fill(key, sizeof key, 11);
     fill(nonce, sizeof nonce, 12);
     fill(aad, sizeof aad, 13);
     fill(buf, sizeof buf, 14);
-    dtls_aes_gcm_init(&g, key, sizeof key);
+    init(&g, key, sizeof key);
     secret(g.h, sizeof g.h);
     dtls_aes_gcm_seal(&g, nonce, aad, sizeof aad, buf, 257, tag);
     public(tag, sizeof tag);
@@ -389,6 +397,9 @@ static int check_ghash(void)
     dtls_wipe(&g, sizeof g);
     return 0;
 }
+
+static int check_ghash(void) { return check_ghash_with(dtls_aes_gcm_init); }
+static int check_ghash_portable(void) { return check_ghash_with(dtls_aes_gcm_init_portable); }
 
 /* ------------------------------------------------------------ ChaCha20-Poly1305 */
 
@@ -623,6 +634,9 @@ static const struct check checks[] = {
     { "aes128-gcm", check_aes128_gcm, 0 },
     { "aes256-gcm", check_aes256_gcm, 0 },
     { "ghash", check_ghash, 0 },
+    { "aes128-gcm-portable", check_aes128_gcm_portable, 0 },
+    { "aes256-gcm-portable", check_aes256_gcm_portable, 0 },
+    { "ghash-portable", check_ghash_portable, 0 },
     { "chacha20-poly1305", check_chachapoly, 0 },
     { "aead-table", check_aead_table, 0 },
     { "x25519", check_x25519, 0 },

@@ -31,6 +31,16 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
+/*
+ * AES-GCM has two implementations: [0] the portable one, always, and [1]
+ * what dtls_aes_gcm_init picks on this CPU (AES-NI + PCLMULQDQ on x86-64
+ * when present, else the portable one again). Every AES-GCM test below runs
+ * through both; fast_path_selected says which one [1] is.
+ */
+typedef int (*gcm_init_fn)(dtls_aes_gcm_ctx *, const uint8_t *, size_t);
+static const gcm_init_fn gcm_init[2] = { dtls_aes_gcm_init_portable, dtls_aes_gcm_init };
+static const char *const gcm_name[2] = { "portable", "selected" };
+
 /* OpenSSL AEAD one-shot helpers. Returns 1 on success (open: tag valid). */
 static int ossl_aead(const EVP_CIPHER *ci, int enc, const uint8_t *key, const uint8_t *iv, size_t iv_len,
                      const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
@@ -251,6 +261,7 @@ Test(aes_gcm, wycheproof)
     const cJSON *g, *t;
     if (!j)
         cr_skip_test("%s", vec_missing_msg());
+    for (int m = 0; m < 2; m++) /* portable, then the selected implementation */
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "testGroups"))
     {
         int iv_bits = cJSON_GetObjectItem(g, "ivSize")->valueint;
@@ -271,7 +282,7 @@ Test(aes_gcm, wycheproof)
             dtls_aes_gcm_ctx c;
 
             cr_assert((size_t)iv_bits == 8 * ivl && (size_t)tag_bits == 8 * tl, "tc %d: sizes", tc);
-            cr_assert_eq(dtls_aes_gcm_init(&c, key, kl), 0, "tc %d: key size %zu", tc, kl);
+            cr_assert_eq(gcm_init[m](&c, key, kl), 0, "tc %d (%s): key size %zu", tc, gcm_name[m], kl);
             if (strcmp(result, "valid") == 0) {
                 memcpy(buf, msg, ml);
                 cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, ivl, aad, al, buf, ml, mytag, tl), 0, "tc %d", tc);
@@ -313,7 +324,7 @@ Test(aes_gcm, wycheproof)
         }
     }
     cJSON_Delete(j);
-    cr_assert_eq(ran, 316, "expected all 316 Wycheproof AES-GCM vectors");
+    cr_assert_eq(ran, 2 * 316, "expected all 316 Wycheproof AES-GCM vectors, twice");
     fprintf(stderr, "aes_gcm wycheproof: %u valid, %u invalid rejected (%u of them refused: empty IV)\n",
             valid, rejected, refused);
     vec_report("AES-GCM Wycheproof", ran, 0);
@@ -455,10 +466,14 @@ static void nist_encrypt(const char *file, size_t want_key_len)
         dtls_aes_gcm_ctx c;
         cr_assert(kl == want_key_len && ivl == 12);
         cr_assert_eq(vec_hex_into(r->tag, tag, sizeof tag), 16);
-        cr_assert_eq(dtls_aes_gcm_init(&c, key, kl), 0);
-        dtls_aes_gcm_seal(&c, iv, aad, al, pt, pl, mytag);
-        expect_hex(pt, pl, r->ct, "NIST GCM encrypt CT");
-        cr_assert(memcmp(mytag, tag, 16) == 0, "NIST GCM encrypt record %u: tag", ran);
+        for (int m = 0; m < 2; m++) {
+            uint8_t buf[1024];
+            memcpy(buf, pt, pl);
+            cr_assert_eq(gcm_init[m](&c, key, kl), 0);
+            dtls_aes_gcm_seal(&c, iv, aad, al, buf, pl, mytag);
+            expect_hex(buf, pl, r->ct, "NIST GCM encrypt CT");
+            cr_assert(memcmp(mytag, tag, 16) == 0, "NIST GCM encrypt record %u (%s): tag", ran, gcm_name[m]);
+        }
         ran++;
     }
     fclose(f);
@@ -486,16 +501,20 @@ static void nist_decrypt(const char *file, size_t want_key_len)
         int rc;
         cr_assert(kl == want_key_len && ivl == 12);
         cr_assert_eq(vec_hex_into(r->tag, tag, sizeof tag), 16);
-        cr_assert_eq(dtls_aes_gcm_init(&c, key, kl), 0);
-        rc = dtls_aes_gcm_open(&c, iv, aad, al, ct, cl, tag);
-        if (r->fail) {
-            cr_assert_eq(rc, -1, "NIST GCM decrypt record %u: FAIL record accepted", ran);
-            cr_assert(all_zero(ct, cl), "record %u: output not zeroed", ran);
-            fails++;
-        } else {
-            cr_assert_eq(rc, 0, "NIST GCM decrypt record %u: rejected", ran);
-            expect_hex(ct, cl, r->pt, "NIST GCM decrypt PT");
+        for (int m = 0; m < 2; m++) {
+            uint8_t buf[1024];
+            memcpy(buf, ct, cl);
+            cr_assert_eq(gcm_init[m](&c, key, kl), 0);
+            rc = dtls_aes_gcm_open(&c, iv, aad, al, buf, cl, tag);
+            if (r->fail) {
+                cr_assert_eq(rc, -1, "NIST GCM decrypt record %u (%s): FAIL record accepted", ran, gcm_name[m]);
+                cr_assert(all_zero(buf, cl), "record %u: output not zeroed", ran);
+            } else {
+                cr_assert_eq(rc, 0, "NIST GCM decrypt record %u (%s): rejected", ran, gcm_name[m]);
+                expect_hex(buf, cl, r->pt, "NIST GCM decrypt PT");
+            }
         }
+        fails += r->fail ? 1u : 0u;
         ran++;
     }
     fclose(f);
@@ -514,42 +533,69 @@ Test(aes_gcm, nist_decrypt_256) { nist_decrypt("nist/gcmDecrypt256_iv96_tag128.r
 
 Test(aes_gcm, parameter_checks)
 {
-    uint8_t key[16] = { 1 }, iv[16] = { 2 }, buf[32], tag[17];
-    dtls_aes_gcm_ctx c;
-    cr_assert_eq(dtls_aes_gcm_init(&c, key, 16), 0);
-    memset(buf, 0x55, sizeof buf);
-    cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 0, NULL, 0, buf, sizeof buf, tag, 16), -1);
-    cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 0), -1);
-    cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 17), -1);
-    cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 0, NULL, 0, buf, sizeof buf, tag, 16), -1);
-    cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 0), -1);
-    cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 17), -1);
-    /* Truncated tags: a 4-byte tag is the prefix of the full one. */
-    {
-        uint8_t full[16], t4[4], b2[32];
-        memset(buf, 0x11, sizeof buf);
-        memcpy(b2, buf, sizeof b2);
-        cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, full, 16), 0);
-        cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, b2, sizeof b2, t4, 4), 0);
-        cr_assert(memcmp(full, t4, 4) == 0 && memcmp(buf, b2, sizeof buf) == 0);
-        cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, b2, sizeof b2, t4, 4), 0);
+    for (int m = 0; m < 2; m++) {
+        uint8_t key[16] = { 1 }, iv[16] = { 2 }, buf[32], tag[17];
+        dtls_aes_gcm_ctx c;
+        cr_assert_eq(gcm_init[m](&c, key, 16), 0);
+        memset(buf, 0x55, sizeof buf);
+        cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 0, NULL, 0, buf, sizeof buf, tag, 16), -1);
+        cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 0), -1);
+        cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 17), -1);
+        cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 0, NULL, 0, buf, sizeof buf, tag, 16), -1);
+        cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 0), -1);
+        cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, tag, 17), -1);
+        /* Truncated tags: a 4-byte tag is the prefix of the full one. */
+        {
+            uint8_t full[16], t4[4], b2[32];
+            memset(buf, 0x11, sizeof buf);
+            memcpy(b2, buf, sizeof b2);
+            cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, buf, sizeof buf, full, 16), 0);
+            cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, 12, NULL, 0, b2, sizeof b2, t4, 4), 0);
+            cr_assert(memcmp(full, t4, 4) == 0 && memcmp(buf, b2, sizeof buf) == 0);
+            cr_assert_eq(dtls_aes_gcm_open_iv(&c, iv, 12, NULL, 0, b2, sizeof b2, t4, 4), 0);
+        }
     }
+}
+
+/*
+ * The fast path is really taken where the CPU has it (so the tests above
+ * exercised it), and never by the portable entry points or for AES-192.
+ */
+Test(aes_gcm, fast_path_selected)
+{
+    uint8_t key[32] = { 7 };
+    dtls_aes_gcm_ctx c;
+    int have = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    have = __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("ssse3");
+#endif
+    cr_assert_eq(dtls_aes_gcm_init(&c, key, 16), 0);
+    cr_assert_eq(dtls_aes_gcm_accelerated(&c), have, "AES-128-GCM: fast path %s", have ? "expected" : "unexpected");
+    cr_assert_eq(dtls_aes_gcm_init(&c, key, 32), 0);
+    cr_assert_eq(dtls_aes_gcm_accelerated(&c), have);
+    cr_assert_eq(dtls_aes_gcm_init(&c, key, 24), 0);
+    cr_assert_eq(dtls_aes_gcm_accelerated(&c), 0, "AES-192 has no fast path");
+    cr_assert_eq(dtls_aes_gcm_init_portable(&c, key, 16), 0);
+    cr_assert_eq(dtls_aes_gcm_accelerated(&c), 0);
+    fprintf(stderr, "aes_gcm: the AES-NI + PCLMULQDQ path is %s on this CPU\n", have ? "used (and tested)" : "not available");
 }
 
 /* The record layer's shape: header as AAD, data in place, tag written right after it. */
 Test(aead, in_place_and_failure_zeroes)
 {
-    const struct dtls_aead *as[3] = { &dtls_aead_aes128gcm, &dtls_aead_aes256gcm, &dtls_aead_chacha20poly1305 };
-    const EVP_CIPHER *ev[3] = { EVP_aes_128_gcm(), EVP_aes_256_gcm(), EVP_chacha20_poly1305() };
+    const struct dtls_aead *as[5] = { &dtls_aead_aes128gcm, &dtls_aead_aes256gcm, &dtls_aead_chacha20poly1305,
+                                      &dtls_aead_aes128gcm_portable, &dtls_aead_aes256gcm_portable };
+    const EVP_CIPHER *ev[5] = { EVP_aes_128_gcm(), EVP_aes_256_gcm(), EVP_chacha20_poly1305(),
+                                EVP_aes_128_gcm(), EVP_aes_256_gcm() };
     uint64_t seed = 0xa11ce;
-    for (int a = 0; a < 3; a++) {
+    for (int a = 0; a < 5; a++) {
         uint8_t key[32], nonce[12], hdr[5], pt[1000], rec[1000 + 16], ref[1000], reftag[16];
         dtls_aead_ctx k;
         test_rand_bytes(&seed, key, sizeof key);
         test_rand_bytes(&seed, nonce, sizeof nonce);
         test_rand_bytes(&seed, hdr, sizeof hdr);
         test_rand_bytes(&seed, pt, sizeof pt);
-        cr_assert_eq(as[a]->key_len, a == 0 ? 16u : 32u);
+        cr_assert_eq(as[a]->key_len, a % 3 == 0 ? 16u : 32u);
         as[a]->init(&k, key);
         memcpy(rec, pt, sizeof pt);
         as[a]->seal(&k, nonce, hdr, sizeof hdr, rec, sizeof pt, rec + sizeof pt);
@@ -585,8 +631,10 @@ Test(aead, in_place_and_failure_zeroes)
 
 static void differential(int which)
 {
-    const struct dtls_aead *as[3] = { &dtls_aead_aes128gcm, &dtls_aead_aes256gcm, &dtls_aead_chacha20poly1305 };
-    const EVP_CIPHER *ev[3] = { EVP_aes_128_gcm(), EVP_aes_256_gcm(), EVP_chacha20_poly1305() };
+    const struct dtls_aead *as[5] = { &dtls_aead_aes128gcm, &dtls_aead_aes256gcm, &dtls_aead_chacha20poly1305,
+                                      &dtls_aead_aes128gcm_portable, &dtls_aead_aes256gcm_portable };
+    const EVP_CIPHER *ev[5] = { EVP_aes_128_gcm(), EVP_aes_256_gcm(), EVP_chacha20_poly1305(),
+                                EVP_aes_128_gcm(), EVP_aes_256_gcm() };
     const struct dtls_aead *a = as[which];
     uint64_t seed = 0xd1ff0000u + (uint64_t)which;
     uint8_t *pt = malloc(4096), *buf = malloc(4096 + 16), *ref = malloc(4096);
@@ -641,14 +689,16 @@ static void differential(int which)
 Test(aead, differential_aes128gcm_openssl) { differential(0); }
 Test(aead, differential_aes256gcm_openssl) { differential(1); }
 Test(aead, differential_chacha20poly1305_openssl) { differential(2); }
+Test(aead, differential_aes128gcm_portable_openssl) { differential(3); }
+Test(aead, differential_aes256gcm_portable_openssl) { differential(4); }
 
 Test(aes_gcm, differential_any_iv_and_tag_length_openssl)
 {
     const EVP_CIPHER *ev[3] = { EVP_aes_128_gcm(), EVP_aes_192_gcm(), EVP_aes_256_gcm() };
     uint64_t seed = 0x6c3;
     uint8_t key[32], iv[80], aad[64], pt[300], buf[300], ref[300], tag[16], reftag[16];
-    for (int it = 0; it < 1500; it++) {
-        int ks = it % 3;
+    for (int it = 0; it < 3000; it++) {
+        int ks = (it / 2) % 3; /* even it: portable, odd: the selected implementation */
         size_t kl = 16 + 8 * (size_t)ks;
         size_t iv_len = 1 + test_rand_u32(&seed) % sizeof iv;
         size_t tag_len = 1 + test_rand_u32(&seed) % 16;
@@ -659,7 +709,7 @@ Test(aes_gcm, differential_any_iv_and_tag_length_openssl)
         test_rand_bytes(&seed, iv, iv_len);
         test_rand_bytes(&seed, aad, aad_len);
         test_rand_bytes(&seed, pt, len);
-        cr_assert_eq(dtls_aes_gcm_init(&c, key, kl), 0);
+        cr_assert_eq(gcm_init[it & 1](&c, key, kl), 0);
         memcpy(buf, pt, len);
         cr_assert_eq(dtls_aes_gcm_seal_iv(&c, iv, iv_len, aad, aad_len, buf, len, tag, tag_len), 0);
         cr_assert(ossl_aead(ev[ks], 1, key, iv, iv_len, aad, aad_len, pt, len, ref, reftag, 16));
