@@ -118,7 +118,10 @@ struct dtls_crypto {
                           const uint8_t *sig, size_t sig_len);
 };
 
-/* Everything, portable C. */
+/* Everything, portable C, with the hardware fast paths the CPU has (AES-GCM with
+ * AES-NI + PCLMULQDQ on x86-64, chosen at run time). */
 extern const struct dtls_crypto dtls_crypto_builtin;
+/* The same without any hardware fast path: only the portable code. */
+extern const struct dtls_crypto dtls_crypto_portable;
 
 #endif

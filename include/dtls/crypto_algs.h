@@ -43,10 +43,15 @@ void dtls_sha256(const void *data, size_t len, uint8_t out[32]);
 void dtls_sha384(const void *data, size_t len, uint8_t out[48]);
 void dtls_sha512(const void *data, size_t len, uint8_t out[64]);
 
-/* AEADs (.aes128gcm, .aes256gcm, .chacha20poly1305): constant time, portable. */
+/* AEADs (.aes128gcm, .aes256gcm, .chacha20poly1305): constant time. The AES-GCM
+ * ones use AES-NI + PCLMULQDQ when an x86-64 CPU has them (decided at key setup)
+ * and the portable code otherwise; the _portable ones always use the portable
+ * code (to compare, or to test it on such a CPU). */
 extern const struct dtls_aead dtls_aead_aes128gcm;
 extern const struct dtls_aead dtls_aead_aes256gcm;
 extern const struct dtls_aead dtls_aead_chacha20poly1305;
+extern const struct dtls_aead dtls_aead_aes128gcm_portable;
+extern const struct dtls_aead dtls_aead_aes256gcm_portable;
 
 /* Key exchange. x25519: -1 for an all-zero result. p256_pubkey: -1 when priv is
  * not in [1, n-1] (draw another). p256_ecdh: -1 for an invalid peer point. */

@@ -577,6 +577,18 @@ Test(aes_gcm, fast_path_selected)
     cr_assert_eq(dtls_aes_gcm_accelerated(&c), 0, "AES-192 has no fast path");
     cr_assert_eq(dtls_aes_gcm_init_portable(&c, key, 16), 0);
     cr_assert_eq(dtls_aes_gcm_accelerated(&c), 0);
+    /* the providers: dtls_crypto_builtin takes the fast path, dtls_crypto_portable never */
+    {
+        dtls_aead_ctx k;
+        dtls_crypto_builtin.aes128gcm->init(&k, key);
+        cr_assert_eq(dtls_aes_gcm_accelerated(&k.gcm), have);
+        dtls_crypto_builtin.aes256gcm->init(&k, key);
+        cr_assert_eq(dtls_aes_gcm_accelerated(&k.gcm), have);
+        dtls_crypto_portable.aes128gcm->init(&k, key);
+        cr_assert_eq(dtls_aes_gcm_accelerated(&k.gcm), 0);
+        dtls_crypto_portable.aes256gcm->init(&k, key);
+        cr_assert_eq(dtls_aes_gcm_accelerated(&k.gcm), 0);
+    }
     fprintf(stderr, "aes_gcm: the AES-NI + PCLMULQDQ path is %s on this CPU\n", have ? "used (and tested)" : "not available");
 }
 
