@@ -293,6 +293,7 @@ int main(void)
     put_kv_u("chain", info.chain_length);
     put_kv_u("max_fragment", info.max_fragment);
     put_kv("alpn", info.alpn);
+    put_kv_u("cert_request", (unsigned long)info.client_auth);
     put_kv_u("client_cert", (unsigned long)info.client_cert_sent);
 #ifdef FW_PROFILE_FULL
     put_kv_u("tickets", fw_tickets);

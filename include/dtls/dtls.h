@@ -120,7 +120,9 @@ enum {
 #define DTLS_E_IS_PEER_ALERT(rc) ((rc) <= -512 && (rc) >= -767)
 #define DTLS_E_PEER_ALERT_DESC(rc) (-(rc) - 512)
 
-/* Text for any value returned by this API ("ok", "bad record MAC", "peer alert: handshake_failure"). */
+/* Text for any value returned by this API ("ok", "bad record MAC", "peer alert: handshake_failure");
+ * short identifiers ("ok", "bad_record_mac", "handshake_failure") in a build with
+ * DTLS_CONFIG_NO_NAMES (see "compile-time switches" below). */
 const char *dtls_strerror(int rc);
 
 /* ---- alerts ------------------------------------------------------------ */
@@ -163,6 +165,28 @@ const char *dtls_signature_scheme_name(uint16_t scheme);
  * "X25519", "P-256", "prime256v1"); 0 when unknown or not supported. */
 uint16_t dtls_cipher_suite_from_name(const char *name);
 uint16_t dtls_group_from_name(const char *name);
+
+/* ---- compile-time switches --------------------------------------------------
+ *
+ * Defined (-D...) when the library is compiled, each leaves out code a device may
+ * not need; none changes a struct, so code using the library may be compiled with
+ * or without them. Asking at run time for what was left out is DTLS_E_CONFIG from
+ * dtls_client_init, never silently ignored. What the protocol requires stays in
+ * every build: HelloRetryRequest, KeyUpdate (received, answered, and sent when a
+ * key's record limit is reached), a CertificateRequest (answered with an empty
+ * Certificate), a NewSessionTicket (dropped).
+ *
+ *   DTLS_CONFIG_NO_BUILTIN_CRYPTO  nothing refers to dtls_crypto_builtin: cfg.crypto
+ *                                  is required (a table of your own, <dtls/crypto_algs.h>)
+ *   DTLS_CONFIG_NO_RESUMPTION      no tickets: session_load / session_store refused,
+ *                                  no pre_shared_key or psk_key_exchange_modes sent
+ *   DTLS_CONFIG_NO_CLIENT_AUTH     no client certificate: client_chain / sign refused
+ *   DTLS_CONFIG_NO_KEYLOG          keylog refused
+ *   DTLS_CONFIG_NO_NAMES           dtls_strerror() returns short identifiers instead of
+ *                                  sentences: "unknown_ca", "buffer", a received alert's name
+ *
+ * docs/PORTING.md lists what each saves on a Cortex-M4.
+ */
 
 /* ---- configuration ------------------------------------------------------ */
 

@@ -67,6 +67,19 @@ static int check_config(struct dtls_client *c)
     }
     if (cfg->client_chain_len && (!cfg->client_chain || !cfg->sign || !cfg->client_schemes))
         return -1;
+    /* A feature this build left out is refused, not silently ignored (<dtls/dtls.h>). */
+#ifdef DTLS_CONFIG_NO_RESUMPTION
+    if (cfg->session_load || cfg->session_store)
+        return -1;
+#endif
+#ifdef DTLS_CONFIG_NO_CLIENT_AUTH
+    if (cfg->client_chain_len || cfg->sign)
+        return -1;
+#endif
+#ifdef DTLS_CONFIG_NO_KEYLOG
+    if (cfg->keylog)
+        return -1;
+#endif
     return 0;
 }
 

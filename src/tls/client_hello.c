@@ -136,8 +136,12 @@ static int is_ip_literal(const char *s)
 /* A ticket we may offer now, or -1. */
 static int load_psk(struct dtls_client *c, struct dtls_session *s)
 {
-    const struct dtls_hash *h;
     memset(s, 0, sizeof *s);
+#ifdef DTLS_CONFIG_NO_RESUMPTION
+    (void)c;
+    return -1;
+#else
+    const struct dtls_hash *h;
     if (!c->cfg->session_load || c->cfg->session_load(c->cfg->ctx, s) != 0)
         goto no;
     if (!dtls_ch_offers_suite(c, s->suite))
@@ -157,13 +161,16 @@ static int load_psk(struct dtls_client *c, struct dtls_session *s)
 no:
     dtls_wipe(s, sizeof *s);
     return -1;
+#endif
 }
 
+#ifndef DTLS_CONFIG_NO_RESUMPTION
 static uint32_t ticket_age(const struct dtls_client *c, const struct dtls_session *s)
 {
     int64_t age = c->cfg->now ? c->cfg->now(c->cfg->ctx) - s->received : 0;
     return (uint32_t)((uint64_t)age * 1000u) + s->age_add;
 }
+#endif
 
 /* What offering an extension commits us to. */
 static void note_sent(struct dtls_client *c, uint16_t type, const uint8_t *body, size_t len)
@@ -266,10 +273,13 @@ static void write_extensions(struct dtls_client *c, struct tls_wr *w, const uint
         ext_end(c, w, at, EXT_RECORD_SIZE_LIMIT);
     }
 
+#ifndef DTLS_CONFIG_NO_RESUMPTION
+    /* Also what makes a server send tickets (4.2.9): left out without resumption. */
     at = ext_begin(w, EXT_PSK_KEY_EXCHANGE_MODES);
     wr_u8(w, 1);
     wr_u8(w, 1); /* psk_dhe_ke */
     ext_end(c, w, at, EXT_PSK_KEY_EXCHANGE_MODES);
+#endif
 
     if (cookie) {
         at = ext_begin(w, EXT_COOKIE);
@@ -279,6 +289,7 @@ static void write_extensions(struct dtls_client *c, struct tls_wr *w, const uint
     }
 }
 
+#ifndef DTLS_CONFIG_NO_RESUMPTION
 /* pre_shared_key with one identity and a zero binder of hl bytes; returns the
  * offset of the binder within w. */
 static size_t write_psk(struct dtls_client *c, struct tls_wr *w, const struct dtls_session *s, size_t hl)
@@ -298,6 +309,7 @@ static size_t write_psk(struct dtls_client *c, struct tls_wr *w, const struct dt
     ext_end(c, w, at, EXT_PRE_SHARED_KEY);
     return binder;
 }
+#endif
 
 /* The supplied extension block of the test seam: copy, and learn what it offers.
  * Returns the offset of a trailing pre_shared_key binder within w, or 0. */
@@ -330,7 +342,7 @@ static size_t write_seam_extensions(struct dtls_client *c, struct tls_wr *w, con
 
 int dtls_ch_send(struct dtls_client *c, const uint8_t *cookie, size_t cookie_len)
 {
-    const struct dtls_test_seam *seam = (const struct dtls_test_seam *)c->test_seam;
+    const struct dtls_test_seam *seam = dtls_test_seam_of(c);
     int second = (c->flags & F_HRR) != 0;
     uint8_t pub[65], *pt;
     size_t pub_len = 0, cap, rec, binder = 0, hl = 0;
@@ -389,10 +401,12 @@ int dtls_ch_send(struct dtls_client *c, const uint8_t *cookie, size_t cookie_len
             psk = binder != 0;
         } else {
             write_extensions(c, &w, pub, pub_len, cookie, cookie_len);
+#ifndef DTLS_CONFIG_NO_RESUMPTION
             if (psk) {
                 hl = s.psk_len;
                 binder = write_psk(c, &w, &s, hl);
             }
+#endif
         }
         wr_close(&w, l, 2);
         wr_close(&w, at, 3);
@@ -405,6 +419,7 @@ int dtls_ch_send(struct dtls_client *c, const uint8_t *cookie, size_t cookie_len
     }
 
     c->u.hs.psk_suite = 0;
+#ifndef DTLS_CONFIG_NO_RESUMPTION
     if (psk) {
         const struct dtls_hash *h = dtls_ks_suite_hash(c, s.suite);
         uint8_t eh[DTLS_HASH_MAX_DIGEST], bk[DTLS_HASH_MAX_DIGEST], th[DTLS_HASH_MAX_DIGEST];
@@ -424,6 +439,7 @@ int dtls_ch_send(struct dtls_client *c, const uint8_t *cookie, size_t cookie_len
         dtls_wipe(bk, sizeof bk);
         c->u.hs.psk_suite = s.suite;
     }
+#endif
     dtls_wipe(&s, sizeof s);
 
     rec = c->out_end;

@@ -157,6 +157,7 @@ static int on_server_hello(struct dtls_client *c, const uint8_t *m, size_t len)
     DECODE(rd_done(&body));
     REQUIRE(group == c->u.hs.share_group, DTLS_E_ILLEGAL_PARAMETER);
 
+#ifndef DTLS_CONFIG_NO_RESUMPTION /* (never offered: dtls_ext_check_block refuses it) */
     if (dtls_ext_find(ext.p, ext.len, EXT_PRE_SHARED_KEY, &body) == 0) {
         uint16_t ident;
         DECODE(rd_u16(&body, &ident));
@@ -167,6 +168,7 @@ static int on_server_hello(struct dtls_client *c, const uint8_t *m, size_t len)
                 DTLS_E_ILLEGAL_PARAMETER);
         c->flags |= F_PSK;
     }
+#endif
     c->suite = suite;
     c->group = group;
     h = hash_of(c);
@@ -208,7 +210,7 @@ static int on_server_hello(struct dtls_client *c, const uint8_t *m, size_t len)
 static int on_encrypted_extensions(struct dtls_client *c, const uint8_t *m, size_t len)
 {
     struct tls_rd r, ext, body, list, name;
-    const struct dtls_test_seam *seam = (const struct dtls_test_seam *)c->test_seam;
+    const struct dtls_test_seam *seam = dtls_test_seam_of(c);
 
     rd_init(&r, m + 4, len - 4);
     DECODE(rd_vec(&r, 2, 0, 0xffff, &ext));
@@ -280,7 +282,6 @@ static const struct dtls_hash *scheme_hash(const struct dtls_client *c, uint16_t
 
 static int on_certificate_request(struct dtls_client *c, const uint8_t *m, size_t len)
 {
-    const struct dtls_config *cfg = c->cfg;
     struct tls_rd r, ctx, ext, body, list;
 
     rd_init(&r, m + 4, len - 4);
@@ -297,6 +298,8 @@ static int on_certificate_request(struct dtls_client *c, const uint8_t *m, size_
     DECODE((int)(list.len & 1));
 
     c->client_scheme = 0;
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH /* (without it: always an empty Certificate) */
+    const struct dtls_config *cfg = c->cfg;
     if (cfg->client_chain_len && cfg->sign && cfg->client_schemes) {
         for (const uint16_t *s = cfg->client_schemes; *s && !c->client_scheme; s++) {
             if (*s != DTLS_SIG_ED25519 && !scheme_hash(c, *s))
@@ -306,6 +309,7 @@ static int on_certificate_request(struct dtls_client *c, const uint8_t *m, size_
                     c->client_scheme = *s;
         }
     }
+#endif
     dtls_ks_th_update(c, m, len);
     c->flags |= F_CR;
     c->state = ST_WAIT_CERT;
@@ -419,7 +423,9 @@ static int cert_step(struct dtls_client *c)
 /* ---- CertificateVerify ----------------------------------------------------------------- */
 
 static const char cv_server[] = "TLS 1.3, server CertificateVerify";
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
 static const char cv_client[] = "TLS 1.3, client CertificateVerify";
+#endif
 
 /* 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash. */
 static size_t cv_content(const struct dtls_client *c, const char *label, uint8_t out[146])
@@ -543,6 +549,17 @@ static int on_finished(struct dtls_client *c, const uint8_t *m, size_t len)
 
 /* ---- after the handshake --------------------------------------------------------------- */
 
+#ifdef DTLS_CONFIG_NO_RESUMPTION
+/* Nothing to store a ticket for (and no psk_key_exchange_modes was sent, so a server
+ * should not send any): a ticket that comes anyway is dropped unread. */
+static int on_new_session_ticket(struct dtls_client *c, const uint8_t *m, size_t len)
+{
+    (void)c;
+    (void)m;
+    (void)len;
+    return 0;
+}
+#else
 static int on_new_session_ticket(struct dtls_client *c, const uint8_t *m, size_t len)
 {
     const struct dtls_config *cfg = c->cfg;
@@ -580,6 +597,7 @@ static int on_new_session_ticket(struct dtls_client *c, const uint8_t *m, size_t
     dtls_wipe(&s, sizeof s);
     return 0;
 }
+#endif
 
 static int on_key_update(struct dtls_client *c, const uint8_t *m, size_t len)
 {
@@ -702,9 +720,13 @@ int dtls_hs_on_record(struct dtls_client *c, const uint8_t *p, size_t len)
 static size_t cert_msg_len(const struct dtls_client *c)
 {
     size_t n = 8;
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
     if (c->flags & F_CERT_SENT)
         for (size_t i = 0; i < c->cfg->client_chain_len; i++)
             n += 5 + c->cfg->client_chain[i].len;
+#else
+    (void)c;
+#endif
     return n;
 }
 
@@ -726,8 +748,9 @@ static void cert_msg_copy(const struct dtls_client *c, size_t off, uint8_t *out,
     uint8_t hdr[8] = { HT_CERTIFICATE, (uint8_t)((total - 4) >> 16), (uint8_t)((total - 4) >> 8),
                        (uint8_t)(total - 4), 0, (uint8_t)((total - 8) >> 16),
                        (uint8_t)((total - 8) >> 8), (uint8_t)(total - 8) };
-    static const uint8_t no_ext[2] = { 0, 0 };
     seg(hdr, 8, &pos, off, out, len);
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
+    static const uint8_t no_ext[2] = { 0, 0 };
     if (!(c->flags & F_CERT_SENT))
         return;
     for (size_t i = 0; i < c->cfg->client_chain_len; i++) {
@@ -737,6 +760,7 @@ static void cert_msg_copy(const struct dtls_client *c, size_t off, uint8_t *out,
         seg(c->cfg->client_chain[i].der, dl, &pos, off, out, len);
         seg(no_ext, 2, &pos, off, out, len);
     }
+#endif
 }
 
 /* Cut the staged message into records (hashing it into the transcript during the
@@ -789,6 +813,7 @@ static int stage_begin(struct dtls_client *c, size_t len)
     return DTLS_OK;
 }
 
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
 /* The signature is written straight into the reserved end of tx (no 512-byte buffer on
  * the stack), then the message header is put in front of it. */
 #define CV_SIG_MAX 512
@@ -844,6 +869,7 @@ static int stage_certificate_verify(struct dtls_client *c)
     p[7] = (uint8_t)slen;
     return DTLS_OK;
 }
+#endif
 
 static int stage_finished(struct dtls_client *c)
 {
@@ -891,16 +917,20 @@ int dtls_hs_flight(struct dtls_client *c)
             break;
         case FL_STEP_CERT:
             if (c->flags & F_CR) {
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
                 if (c->client_scheme)
                     c->flags |= F_CERT_SENT;
+#endif
                 c->flags |= F_STAGE_CERT;
                 c->stage_pos = 0;
             }
             c->flight = FL_STEP_CV;
             break;
         case FL_STEP_CV:
+#ifndef DTLS_CONFIG_NO_CLIENT_AUTH
             if (c->flags & F_CERT_SENT)
                 TRY(stage_certificate_verify(c));
+#endif
             c->flight = FL_STEP_FIN;
             break;
         case FL_STEP_FIN:
@@ -908,11 +938,12 @@ int dtls_hs_flight(struct dtls_client *c)
             c->flight = FL_STEP_DONE;
             break;
         default: {
-            const struct dtls_hash *h = hash_of(c);
-            uint8_t th[DTLS_HASH_MAX_DIGEST];
             dtls_rec_set_keys(c, &c->wr, c->c_ap);
+#ifndef DTLS_CONFIG_NO_RESUMPTION
+            uint8_t th[DTLS_HASH_MAX_DIGEST];
             dtls_ks_th_snapshot(c, th);
-            dtls_derive_secret(h, c->u.hs.secret, "res master", th, c->res);
+            dtls_derive_secret(hash_of(c), c->u.hs.secret, "res master", th, c->res);
+#endif
             dtls_wipe(&c->u, sizeof c->u);
             c->state = ST_CONNECTED;
             return DTLS_OK;

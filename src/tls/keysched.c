@@ -98,6 +98,7 @@ void dtls_ks_next_secret(struct dtls_client *c, uint8_t *secret)
     dtls_wipe(next, sizeof next);
 }
 
+#ifndef DTLS_CONFIG_NO_KEYLOG
 static char *put_hex(char *p, const uint8_t *b, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
@@ -138,3 +139,4 @@ void dtls_ks_keylog(struct dtls_client *c, const char *label, const uint8_t *sec
     c->cfg->keylog(c->cfg->ctx, line);
     dtls_wipe(line, sizeof line);
 }
+#endif

@@ -33,34 +33,46 @@ static const struct code_name schemes[] = {
     { DTLS_SIG_RSA_PSS_PSS_SHA384, "rsa_pss_pss_sha384" },
 };
 
+/*
+ * Alert names, stored once with the "peer alert: " prefix dtls_strerror()
+ * wants for a received alert: dtls_alert_name() returns the same string past
+ * the prefix. (With DTLS_CONFIG_NO_NAMES there is no prefix, and the strings
+ * are shared with dtls_strerror's short identifiers instead.)
+ */
+#ifdef DTLS_CONFIG_NO_NAMES
+#define PEER ""
+#else
+#define PEER "peer alert: "
+#endif
+#define PEER_LEN (sizeof PEER - 1)
 static const struct code_name alerts[] = {
-    { 0, "close_notify" },
-    { 10, "unexpected_message" },
-    { 20, "bad_record_mac" },
-    { 22, "record_overflow" },
-    { 40, "handshake_failure" },
-    { 42, "bad_certificate" },
-    { 43, "unsupported_certificate" },
-    { 44, "certificate_revoked" },
-    { 45, "certificate_expired" },
-    { 46, "certificate_unknown" },
-    { 47, "illegal_parameter" },
-    { 48, "unknown_ca" },
-    { 49, "access_denied" },
-    { 50, "decode_error" },
-    { 51, "decrypt_error" },
-    { 70, "protocol_version" },
-    { 71, "insufficient_security" },
-    { 80, "internal_error" },
-    { 86, "inappropriate_fallback" },
-    { 90, "user_canceled" },
-    { 109, "missing_extension" },
-    { 110, "unsupported_extension" },
-    { 112, "unrecognized_name" },
-    { 113, "bad_certificate_status_response" },
-    { 115, "unknown_psk_identity" },
-    { 116, "certificate_required" },
-    { 120, "no_application_protocol" },
+    { 0, PEER "close_notify" },
+    { 10, PEER "unexpected_message" },
+    { 20, PEER "bad_record_mac" },
+    { 22, PEER "record_overflow" },
+    { 40, PEER "handshake_failure" },
+    { 42, PEER "bad_certificate" },
+    { 43, PEER "unsupported_certificate" },
+    { 44, PEER "certificate_revoked" },
+    { 45, PEER "certificate_expired" },
+    { 46, PEER "certificate_unknown" },
+    { 47, PEER "illegal_parameter" },
+    { 48, PEER "unknown_ca" },
+    { 49, PEER "access_denied" },
+    { 50, PEER "decode_error" },
+    { 51, PEER "decrypt_error" },
+    { 70, PEER "protocol_version" },
+    { 71, PEER "insufficient_security" },
+    { 80, PEER "internal_error" },
+    { 86, PEER "inappropriate_fallback" },
+    { 90, PEER "user_canceled" },
+    { 109, PEER "missing_extension" },
+    { 110, PEER "unsupported_extension" },
+    { 112, PEER "unrecognized_name" },
+    { 113, PEER "bad_certificate_status_response" },
+    { 115, PEER "unknown_psk_identity" },
+    { 116, PEER "certificate_required" },
+    { 120, PEER "no_application_protocol" },
 };
 
 static const char *lookup(const struct code_name *t, size_t n, int code)
@@ -100,7 +112,7 @@ static const char *alert_name_or_null(int desc)
 const char *dtls_alert_name(int desc)
 {
     const char *n = alert_name_or_null(desc);
-    return n ? n : "unknown";
+    return n ? n + PEER_LEN : "unknown";
 }
 
 static int lower(int ch)
@@ -135,47 +147,70 @@ uint16_t dtls_group_from_name(const char *name)
     return 0;
 }
 
-/* "peer alert: " + alert name, built in a const table so no buffer is needed. */
-static const struct {
-    int desc;
-    const char *text;
-} peer_alerts[] = {
-    { 0, "peer alert: close_notify (closed during the handshake)" },
-    { 10, "peer alert: unexpected_message" },
-    { 20, "peer alert: bad_record_mac" },
-    { 22, "peer alert: record_overflow" },
-    { 40, "peer alert: handshake_failure" },
-    { 42, "peer alert: bad_certificate" },
-    { 43, "peer alert: unsupported_certificate" },
-    { 44, "peer alert: certificate_revoked" },
-    { 45, "peer alert: certificate_expired" },
-    { 46, "peer alert: certificate_unknown" },
-    { 47, "peer alert: illegal_parameter" },
-    { 48, "peer alert: unknown_ca" },
-    { 49, "peer alert: access_denied" },
-    { 50, "peer alert: decode_error" },
-    { 51, "peer alert: decrypt_error" },
-    { 70, "peer alert: protocol_version" },
-    { 71, "peer alert: insufficient_security" },
-    { 80, "peer alert: internal_error" },
-    { 86, "peer alert: inappropriate_fallback" },
-    { 109, "peer alert: missing_extension" },
-    { 110, "peer alert: unsupported_extension" },
-    { 112, "peer alert: unrecognized_name" },
-    { 113, "peer alert: bad_certificate_status_response" },
-    { 115, "peer alert: unknown_psk_identity" },
-    { 116, "peer alert: certificate_required" },
-    { 120, "peer alert: no_application_protocol" },
-};
-
+#ifdef DTLS_CONFIG_NO_NAMES
+/*
+ * Short identifiers instead of sentences: the alert's name for a protocol
+ * error (the alert sent) and for a received alert, the X.509 layer's name for
+ * its errors, a word for the local conditions. (The identical strings of the
+ * alert table are merged by the compiler and linker.)
+ */
+const char *dtls_strerror(int rc)
+{
+    static const struct {
+        int8_t code;
+        const char *name;
+    } errs[] = {
+        { DTLS_OK, "ok" },
+        { DTLS_WANT_READ, "want_read" },
+        { DTLS_WANT_WRITE, "want_write" },
+        { DTLS_E_IO, "io" },
+        { DTLS_E_EOF, "eof" },
+        { DTLS_E_CLOSED, "closed" },
+        { DTLS_E_CONFIG, "config" },
+        { DTLS_E_BUFFER, "buffer" },
+        { DTLS_E_RNG, "rng" },
+        { DTLS_E_BUSY, "busy" },
+        { DTLS_E_SIGN, "sign" },
+        { DTLS_E_INTERNAL, "internal_error" },
+        { DTLS_E_UNEXPECTED_MESSAGE, "unexpected_message" },
+        { DTLS_E_BAD_RECORD_MAC, "bad_record_mac" },
+        { DTLS_E_RECORD_OVERFLOW, "record_overflow" },
+        { DTLS_E_HANDSHAKE_FAILURE, "handshake_failure" },
+        { DTLS_E_ILLEGAL_PARAMETER, "illegal_parameter" },
+        { DTLS_E_DECODE_ERROR, "decode_error" },
+        { DTLS_E_DECRYPT_ERROR, "decrypt_error" },
+        { DTLS_E_PROTOCOL_VERSION, "protocol_version" },
+        { DTLS_E_MISSING_EXTENSION, "missing_extension" },
+        { DTLS_E_UNSUPPORTED_EXTENSION, "unsupported_extension" },
+        { DTLS_E_NO_APPLICATION_PROTOCOL, "no_application_protocol" },
+        { DTLS_E_BAD_CERTIFICATE, "bad_certificate" },
+        { DTLS_E_UNSUPPORTED_CERTIFICATE, "unsupported_certificate" },
+        { DTLS_E_CERTIFICATE_EXPIRED, "certificate_expired" },
+        { DTLS_E_CERTIFICATE_UNKNOWN, "certificate_unknown" },
+        { DTLS_E_UNKNOWN_CA, "unknown_ca" },
+        { DTLS_E_HOSTNAME, "hostname_mismatch" },
+        { DTLS_E_CERTIFICATE_REVOKED, "certificate_revoked" },
+    };
+    if (DTLS_E_IS_PEER_ALERT(rc))
+        return dtls_alert_name(DTLS_E_PEER_ALERT_DESC(rc));
+    if (rc <= -200 && rc >= -299)
+        return dtls_x509_error_name(rc);
+    if (rc > 0)
+        rc = 0;
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
+        if (errs[i].code == rc)
+            return errs[i].name;
+    return "unknown_error";
+}
+#else
 const char *dtls_strerror(int rc)
 {
     if (DTLS_E_IS_PEER_ALERT(rc)) {
         int d = DTLS_E_PEER_ALERT_DESC(rc);
-        for (size_t i = 0; i < sizeof peer_alerts / sizeof peer_alerts[0]; i++)
-            if (peer_alerts[i].desc == d)
-                return peer_alerts[i].text;
-        return "peer alert: unknown description";
+        const char *n = alert_name_or_null(d);
+        if (d == 0)
+            return PEER "close_notify (closed during the handshake)";
+        return n ? n : PEER "unknown description";
     }
     if (rc <= -200 && rc >= -299)
         return dtls_x509_error_name(rc);
@@ -213,3 +248,4 @@ const char *dtls_strerror(int rc)
     default: return rc > 0 ? "ok" : "unknown error";
     }
 }
+#endif

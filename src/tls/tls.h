@@ -377,7 +377,16 @@ void dtls_ks_advance(struct dtls_client *c, uint8_t *secret, const uint8_t *ikm,
 void dtls_ks_early(const struct dtls_hash *h, uint8_t *secret, const uint8_t *psk, size_t psk_len);
 /* finished = HMAC(HKDF-Expand-Label(base, "finished", "", L), hash) */
 void dtls_ks_finished(const struct dtls_hash *h, const uint8_t *base, const uint8_t *hash, uint8_t *out);
+#ifdef DTLS_CONFIG_NO_KEYLOG
+static inline void dtls_ks_keylog(struct dtls_client *c, const char *label, const uint8_t *secret)
+{
+    (void)c;
+    (void)label;
+    (void)secret;
+}
+#else
 void dtls_ks_keylog(struct dtls_client *c, const char *label, const uint8_t *secret);
+#endif
 /* secret = HKDF-Expand-Label(secret, "traffic upd", "", L) */
 void dtls_ks_next_secret(struct dtls_client *c, uint8_t *secret);
 

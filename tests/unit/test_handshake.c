@@ -1080,6 +1080,11 @@ Test(handshake, fatal_alert_received)
     cr_assert_eq(dtls_last_alert(&h.r->c, DTLS_ALERT_SENT), -1);
     cr_assert_eq(h.r->p.out_len, 0, "no alert answers an alert");
     cr_assert_str_eq(dtls_strerror(DTLS_E_PEER_ALERT(40)), "peer alert: handshake_failure");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_PEER_ALERT(0)), "peer alert: close_notify (closed during the handshake)");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_PEER_ALERT(7)), "peer alert: unknown description");
+    cr_assert_str_eq(dtls_alert_name(40), "handshake_failure");
+    cr_assert_str_eq(dtls_alert_name(0), "close_notify");
+    cr_assert_str_eq(dtls_alert_name(7), "unknown");
     hs_end(&h);
 }
 

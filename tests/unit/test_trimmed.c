@@ -1,0 +1,182 @@
+/*
+ * The library compiled with the DTLS_CONFIG_* switches a firmware uses to
+ * leave features out (this program links its own copy of the library sources,
+ * built with TRIMMED_DEFS, see Makefile.am). What was left out must be refused
+ * when asked for, not silently ignored; what the protocol requires must still
+ * work: a CertificateRequest is answered with an empty Certificate, a
+ * NewSessionTicket the server sends anyway is dropped.
+ */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dtls/crypto_algs.h>
+#include <dtls/dtls.h>
+
+#include "tls_replay.h"
+
+#if !defined(DTLS_CONFIG_NO_RESUMPTION) || !defined(DTLS_CONFIG_NO_CLIENT_AUTH) || \
+    !defined(DTLS_CONFIG_NO_KEYLOG) || !defined(DTLS_CONFIG_NO_BUILTIN_CRYPTO) || !defined(DTLS_CONFIG_NO_NAMES)
+#error "build with TRIMMED_DEFS (Makefile.am)"
+#endif
+
+static struct run *trimmed_run(void)
+{
+    struct run *r = run_new();
+    r->cfg.session_load = NULL;
+    r->cfg.session_store = NULL;
+    r->cfg.keylog = NULL;
+    return r;
+}
+
+static int init(struct run *r)
+{
+    return dtls_client_init(&r->c, &r->cfg, r->rx, sizeof r->rx, r->tx, sizeof r->tx);
+}
+
+static int sign_stub(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
+{
+    (void)ctx, (void)scheme, (void)msg, (void)len, (void)sig, (void)sig_len;
+    return -1;
+}
+
+Test(trimmed, features_left_out_are_refused)
+{
+    static const uint8_t der[1] = { 0x30 };
+    static const struct dtls_der chain[1] = { { der, 1 } };
+    static const uint16_t schemes[] = { DTLS_SIG_ECDSA_SECP256R1_SHA256, 0 };
+    struct run *r = run_new();   /* session callbacks and key log set */
+    const struct dtls_crypto *cr = r->cfg.crypto;
+
+    cr_assert_eq(init(r), DTLS_E_CONFIG, "session_load/store and keylog in a build without them");
+    r->cfg.session_load = NULL;
+    cr_assert_eq(init(r), DTLS_E_CONFIG, "session_store");
+    r->cfg.session_store = NULL;
+    cr_assert_eq(init(r), DTLS_E_CONFIG, "keylog");
+    r->cfg.keylog = NULL;
+    cr_assert_eq(init(r), DTLS_OK);
+
+    r->cfg.client_chain = chain;
+    r->cfg.client_chain_len = 1;
+    r->cfg.client_schemes = schemes;
+    r->cfg.sign = sign_stub;
+    cr_assert_eq(init(r), DTLS_E_CONFIG, "client authentication");
+    r->cfg.client_chain = NULL;
+    r->cfg.client_chain_len = 0;
+    r->cfg.client_schemes = NULL;
+    r->cfg.sign = NULL;
+    cr_assert_eq(init(r), DTLS_OK);
+
+    r->cfg.crypto = NULL; /* no built-in table to fall back to */
+    cr_assert_eq(init(r), DTLS_E_CONFIG, "cfg.crypto is required");
+    r->cfg.crypto = cr;
+    cr_assert_eq(init(r), DTLS_OK);
+    free(r);
+}
+
+/* The extension types of a ClientHello message (header included). */
+static size_t ch_ext_types(const uint8_t *ch, size_t len, uint16_t *types, size_t cap)
+{
+    size_t off = 4 + 2 + 32, n = 0, end;
+    off += 1 + ch[off];                                    /* session id */
+    off += 2 + (size_t)((ch[off] << 8) | ch[off + 1]);     /* suites */
+    off += 1 + ch[off];                                    /* compression */
+    end = off + 2 + (size_t)((ch[off] << 8) | ch[off + 1]);
+    cr_assert_eq(end, len, "extension block ends the ClientHello");
+    for (off += 2; off + 4 <= end && n < cap; n++) {
+        types[n] = (uint16_t)((ch[off] << 8) | ch[off + 1]);
+        off += 4 + (size_t)((ch[off + 2] << 8) | ch[off + 3]);
+    }
+    cr_assert_eq(off, end);
+    return n;
+}
+
+Test(trimmed, client_hello_offers_no_resumption)
+{
+    struct hs h;
+    uint16_t types[32];
+    int key_share = 0;
+    hs_start_with(&h, trimmed_run());
+    size_t n = ch_ext_types(h.ch, h.ch_len, types, 32);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_neq(types[i], 41, "pre_shared_key offered");
+        /* psk_key_exchange_modes is also what makes a server send tickets (RFC 8446 4.2.9) */
+        cr_assert_neq(types[i], 45, "psk_key_exchange_modes offered");
+        key_share |= types[i] == 51;
+    }
+    cr_assert(key_share);
+    hs_end(&h);
+}
+
+Test(trimmed, certificate_request_gets_an_empty_certificate)
+{
+    /* the same exchange as handshake::certificate_request_without_client_certificate */
+    struct hs h;
+    uint8_t f[4096], type, pt[512], fin[32];
+    uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3 };
+    size_t n, cl, l;
+    const uint8_t *cert = trace_cert(&cl);
+    struct dtls_info info;
+    long rl;
+    hs_start_with(&h, trimmed_run());
+    server_hello(&h);
+    n = ee_msg(f, NULL, 0);
+    memcpy(f + n, cr, sizeof cr);
+    n += sizeof cr;
+    memcpy(f + n, cert, cl);
+    n += cl;
+    ts_hash(&h.s, f, n);
+    n += ts_cert_verify(&h.s, f + n);
+    n += ts_finished(&h.s, f + n);
+    send_enc(&h, &h.s.shs, 22, f, n);
+    cr_assert_eq(dtls_handshake(&h.r->c), DTLS_OK);
+    rl = take_record(h.r, &type, pt, sizeof pt); /* CCS */
+    cr_assert(rl == 1 && type == 20);
+    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
+    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
+    pipe_take(&h.r->p, NULL, l);
+    cr_assert(type == 22 && n == 8 && memcmp(pt, (const uint8_t[]){ 11, 0, 0, 4, 0, 0, 0, 0 }, 8) == 0,
+              "empty Certificate");
+    ts_hash(&h.s, pt, 8);
+    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
+    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
+    ts_client_finished(&h.s, fin);
+    cr_assert(type == 22 && n == 36 && memcmp(pt + 4, fin, 32) == 0, "client Finished");
+    dtls_get_info(&h.r->c, &info);
+    cr_assert_eq(info.client_auth, 1);
+    cr_assert_eq(info.client_cert_sent, 0);
+    hs_end(&h);
+}
+
+Test(trimmed, new_session_ticket_is_dropped)
+{
+    struct hs h;
+    uint8_t buf[16];
+    /* lifetime 60 s, age_add 1, empty nonce, a 2-byte ticket, no extensions */
+    static const uint8_t nst[] = { 4, 0, 0, 15, 0, 0, 0, 60, 0, 0, 0, 1, 0, 0, 2, 0xaa, 0xbb, 0, 0 };
+    hs_start_with(&h, trimmed_run());
+    server_hello(&h);
+    server_flight(&h);
+    expect_connected(&h);
+    send_enc(&h, &h.s.sap, 22, nst, sizeof nst);
+    send_enc(&h, &h.s.sap, 23, (const uint8_t *)"hello", 5);
+    cr_assert_eq(dtls_read(&h.r->c, buf, sizeof buf), 5);
+    cr_assert(memcmp(buf, "hello", 5) == 0);
+    cr_assert_eq(h.r->p.out_len, 0, "nothing sent back");
+    hs_end(&h);
+}
+
+Test(trimmed, short_error_names)
+{
+    cr_assert_str_eq(dtls_strerror(DTLS_OK), "ok");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_BUFFER), "buffer");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_UNKNOWN_CA), "unknown_ca");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_BAD_RECORD_MAC), "bad_record_mac");
+    cr_assert_str_eq(dtls_strerror(DTLS_E_PEER_ALERT(40)), "handshake_failure");
+    cr_assert_str_eq(dtls_strerror(DTLS_X509_E_EXPIRED), "certificate_expired");
+    cr_assert_str_eq(dtls_strerror(-99), "unknown_error");
+    cr_assert_str_eq(dtls_alert_name(48), "unknown_ca");
+    cr_assert_str_eq(dtls_alert_name(7), "unknown");
+    cr_assert_str_eq(dtls_cipher_suite_name(DTLS_TLS_AES_128_GCM_SHA256), "TLS_AES_128_GCM_SHA256");
+}
