@@ -466,14 +466,13 @@ int dtls_aes_gcm_open_iv(const dtls_aes_gcm_ctx *c, const uint8_t *iv, size_t iv
     }
     gcm_j0(c, iv, iv_len, j0);
     gcm_core(c, j0, aad, aad_len, data, len, 0, full);
-    /* Constant-time compare; the data is masked rather than branched on, so
-     * that nothing but the returned value depends on the tag. */
+    /* Constant-time compare. Accept or reject is the returned value, public
+     * anyway (tests/ct/declassify.list), so the wipe of a rejected record may
+     * branch on it: memset instead of masking every byte, which cost a
+     * third of the time of opening a 16 KiB record with AES-NI. */
     ok = dtls_ct_memeq(full, tag, tag_len);
-    {
-        const uint8_t keep = (uint8_t)(0u - (uint32_t)ok);
-        for (size_t i = 0; i < len; i++)
-            data[i] &= keep;
-    }
+    if (!ok)
+        memset(data, 0, len);
     dtls_wipe(j0, sizeof j0);
     dtls_wipe(full, sizeof full);
     return ok - 1;
