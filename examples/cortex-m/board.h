@@ -40,8 +40,10 @@ extern uint32_t uart_rx_count, uart_tx_count;
 
 void uart0_rx_irq_handler(void);
 
-/* startup.c: stack use (painted) and the stack region's size. */
+/* startup.c: stack use (painted), the stack region's size, and how deep the caller
+ * is right now (its own frame and everything above it). */
 size_t stack_peak(void);
 size_t stack_size(void);
+size_t stack_depth(void);
 
 #endif

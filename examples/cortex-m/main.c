@@ -51,7 +51,7 @@ static uint8_t tx_buf[DTLS_TX_BUFFER_SIZE(FW_MAX_FRAGMENT)];
 #endif
 static struct dtls_client client;
 static struct dtls_http_response response;
-static char line[320];          /* the result line */
+static char line[384];          /* the result line */
 static char args[160];          /* semihosting command line */
 static char confirm[64];        /* start of the response body */
 
@@ -195,10 +195,14 @@ int main(void)
         return fail(3, "init", dtls_strerror(rc));
     client_ready = 1;
     dtls_client_set_io(&client, uart_read, uart_write, NULL);
+    /* The library's share of the stack: how far the handshake went below this
+       frame (main's own locals are the application's, not the library's). */
+    size_t stack_base = stack_depth();
     while ((rc = dtls_handshake(&client)) == DTLS_WANT_READ || rc == DTLS_WANT_WRITE)
         uart_wait(rc);
     if (rc != DTLS_OK)
         return fail(1, "handshake", dtls_strerror(rc));
+    size_t stack_hs = stack_peak() - stack_base;
 
     /* 2. POST the reading */
     char body[96];
@@ -305,6 +309,7 @@ int main(void)
     put_kv_u("txbuf", TX_BYTES); /* 0: shared with rxbuf */
     put_kv_u("http", sizeof response);
     put_kv_u("stack_peak", stack_peak());
+    put_kv_u("stack_hs", stack_hs);
     put_kv_u("stack_size", stack_size());
     put_kv_u("body", body_bytes);
     put_kv("confirm", confirm);

@@ -51,6 +51,13 @@ size_t stack_size(void)
     return (size_t)((const char *)__stack_top - (const char *)__stack_limit);
 }
 
+size_t stack_depth(void)
+{
+    const char *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return (size_t)((const char *)__stack_top - sp);
+}
+
 static void fault(const char *what)
 {
     semihost_puts("dtls-fw: FAIL fault: ");

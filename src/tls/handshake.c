@@ -438,20 +438,56 @@ static size_t cv_content(const struct dtls_client *c, const char *label, uint8_t
     return 98 + hl;
 }
 
+/*
+ * The server's CertificateVerify is checked below three handshake frames, and
+ * ECDSA verification is the deepest point of the handshake's stack. So what
+ * is only needed before the check (the 146-byte content, a hash context sized
+ * for SHA-512, the list of schemes we offered) lives in these out-of-line
+ * helpers, whose frames are gone by the time the verify function runs.
+ */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+static NOINLINE void cv_digest(const struct dtls_client *c, const struct dtls_hash *h, uint8_t *out)
+{
+    uint8_t content[146];
+    dtls_hash_ctx t;
+    size_t clen = cv_content(c, cv_server, content);
+    h->init(&t);
+    h->update(&t, content, clen);
+    h->final(&t, out);
+}
+
+static NOINLINE int cv_ed25519(const struct dtls_client *c, const uint8_t pub[32], const uint8_t sig[64])
+{
+    uint8_t content[146];
+    size_t clen = cv_content(c, cv_server, content);
+    return c->cr->ed25519_verify(pub, content, clen, sig);
+}
+
+static NOINLINE int scheme_offered(const struct dtls_client *c, uint16_t scheme)
+{
+    uint16_t offered[16];
+    int found = 0;
+    size_t n = dtls_ch_sig_schemes(c, offered, 0);
+    for (size_t i = 0; i < n; i++)
+        found |= offered[i] == scheme;
+    return found;
+}
+
 static int verify_signature(struct dtls_client *c, uint16_t scheme, const struct dtls_pubkey_ref *k,
-                            const uint8_t *content, size_t clen, const uint8_t *sig, size_t slen)
+                            const uint8_t *sig, size_t slen)
 {
     const struct dtls_crypto *cr = c->cr;
     const struct dtls_hash *h = scheme_hash(c, scheme);
     uint8_t d[DTLS_HASH_MAX_DIGEST], rs[96];
-    dtls_hash_ctx t;
     int ok = -1;
 
-    if (h) {
-        h->init(&t);
-        h->update(&t, content, clen);
-        h->final(&t, d);
-    }
+    if (h)
+        cv_digest(c, h, d);
     switch (scheme) {
     case DTLS_SIG_ECDSA_SECP256R1_SHA256:
         REQUIRE(k->type == DTLS_KEY_P256, DTLS_E_ILLEGAL_PARAMETER);
@@ -466,7 +502,7 @@ static int verify_signature(struct dtls_client *c, uint16_t scheme, const struct
     case DTLS_SIG_ED25519:
         REQUIRE(k->type == DTLS_KEY_ED25519 && k->a_len == 32, DTLS_E_ILLEGAL_PARAMETER);
         if (slen == 64)
-            ok = cr->ed25519_verify(k->a, content, clen, sig);
+            ok = cv_ed25519(c, k->a, sig);
         break;
     case DTLS_SIG_RSA_PSS_RSAE_SHA256:
     case DTLS_SIG_RSA_PSS_RSAE_SHA384:
@@ -489,19 +525,13 @@ static int on_certificate_verify(struct dtls_client *c, const uint8_t *m, size_t
 {
     struct tls_rd r, sig;
     struct dtls_pubkey_ref key;
-    uint16_t scheme, offered[16];
-    uint8_t content[146];
-    size_t n, clen;
-    int found = 0;
+    uint16_t scheme;
 
     rd_init(&r, m + 4, len - 4);
     DECODE(rd_u16(&r, &scheme));
     DECODE(rd_vec(&r, 2, 1, 0xffff, &sig));
     DECODE(rd_done(&r));
-    n = dtls_ch_sig_schemes(c, offered, 0);
-    for (size_t i = 0; i < n; i++)
-        found |= offered[i] == scheme;
-    REQUIRE(found, DTLS_E_ILLEGAL_PARAMETER); /* 4.4.3: a scheme we offered */
+    REQUIRE(scheme_offered(c, scheme), DTLS_E_ILLEGAL_PARAMETER); /* 4.4.3: a scheme we offered */
     /* the leaf's key, as the validator (or, without validation, tls_on_certificate)
        kept it; a validated chain is the only way past tls_on_certificate_end */
     if (c->cfg->verify == DTLS_VERIFY_NONE)
@@ -509,8 +539,7 @@ static int on_certificate_verify(struct dtls_client *c, const uint8_t *m, size_t
     else
         REQUIRE(dtls_x509_validator_leaf_key(&c->u.hs.x509, &key) == 0, DTLS_E_INTERNAL);
     REQUIRE(key.type != DTLS_KEY_NONE, DTLS_E_INTERNAL);
-    clen = cv_content(c, cv_server, content);
-    TRY(verify_signature(c, scheme, &key, content, clen, sig.p, sig.len));
+    TRY(verify_signature(c, scheme, &key, sig.p, sig.len));
     dtls_ks_th_update(c, m, len);
     c->sig_scheme = scheme;
     c->state = ST_WAIT_FIN;

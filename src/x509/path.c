@@ -143,6 +143,22 @@ static int key_usable(const struct dtls_pubkey_ref *k)
     return x509_key_check(k);
 }
 
+/*
+ * The TBS digest of a certificate. Kept out of line so that the hash context
+ * (sized for SHA-512) is off the stack again before the signature check runs
+ * below the caller: that check is the deepest point of the handshake.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tbs_digest(const struct dtls_hash *h, const struct dtls_x509_cert *c, uint8_t *out)
+{
+    dtls_hash_ctx hc;
+    h->init(&hc);
+    h->update(&hc, c->tbs, c->tbs_len);
+    h->final(&hc, out);
+}
+
 /* Fill a link from a parsed certificate: names, SPKI hash, and what its
  * signature check will need once the issuer key is known. */
 static void link_from_cert(const struct dtls_crypto *cr, struct dtls_x509_link *L, const struct dtls_x509_cert *c)
@@ -174,10 +190,7 @@ static void link_from_cert(const struct dtls_crypto *cr, struct dtls_x509_link *
         L->msg_len = (uint16_t)c->tbs_len;
     } else {
         const struct dtls_hash *h = hash_of(cr, c->sig_hash);
-        dtls_hash_ctx hc;
-        h->init(&hc);
-        h->update(&hc, c->tbs, c->tbs_len);
-        h->final(&hc, L->blob + L->sig_len);
+        tbs_digest(h, c, L->blob + L->sig_len);
         L->msg_len = (uint16_t)h->digest_len;
     }
 }
@@ -193,10 +206,7 @@ static int verify_cert(const struct dtls_x509_validator *v, const struct dtls_x5
         return rc;
     const struct dtls_hash *h = hash_of(v->crypto, c->sig_hash);
     uint8_t digest[DTLS_HASH_MAX_DIGEST];
-    dtls_hash_ctx hc;
-    h->init(&hc);
-    h->update(&hc, c->tbs, c->tbs_len);
-    h->final(&hc, digest);
+    tbs_digest(h, c, digest);
     return verify_sig(v->crypto, c->sig_alg, c->sig_hash, c->pss_salt, c->sig, c->sig_len, digest, h->digest_len,
                       key);
 }
