@@ -29,6 +29,24 @@ void dtls_sha512_update(dtls_sha512_ctx *c, const void *data, size_t len); /* al
 void dtls_sha512_final(dtls_sha512_ctx *c, uint8_t out[64]);
 void dtls_sha512(const void *data, size_t len, uint8_t out[64]);
 
+/*
+ * The SHA-256 compression function over n 64-byte blocks: dtls_sha256_blocks
+ * takes the CPU's SHA extensions where there are some (x86-64, see
+ * sha256_x86.c) and the portable code otherwise; the _portable one always
+ * runs the portable code. dtls_sha256_accelerated() says which one the first
+ * is. (The streaming functions above use dtls_sha256_blocks.)
+ */
+void dtls_sha256_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks);
+void dtls_sha256_blocks_portable(uint32_t h[8], const uint8_t *p, size_t nblocks);
+int dtls_sha256_accelerated(void);
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+/* __builtin_cpu_supports("sha") exists from GCC 12 */
+#define DTLS_SHA256_HAVE_X86 1
+int dtls_sha256_x86_available(void);
+void dtls_sha256_x86_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks);
+#endif
+
 /* The hashes as values (struct dtls_hash in <dtls/crypto.h>). */
 extern const struct dtls_hash dtls_hash_sha256;
 extern const struct dtls_hash dtls_hash_sha384;

@@ -58,7 +58,7 @@ static const uint32_t K256[64] = {
 #if defined(DTLS_SMALL_CODE) || (defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE))
 
 /* Compact form: one round per iteration, FIPS 180-4 variable shuffle. */
-static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks)
+void dtls_sha256_blocks_portable(uint32_t st[8], const uint8_t *p, size_t nblocks)
 {
     uint32_t W[16];
     while (nblocks--) {
@@ -122,7 +122,7 @@ static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks)
 #define W_SCHED8(i) SCHED((i) + 8)
 /* clang-format on */
 
-static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks)
+void dtls_sha256_blocks_portable(uint32_t st[8], const uint8_t *p, size_t nblocks)
 {
     uint32_t W[16];
     while (nblocks--) {
@@ -151,6 +151,27 @@ static void sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks)
 
 #endif
 
+/* The fast path where the CPU has one (sha2.h), else the portable code. */
+void dtls_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks)
+{
+#ifdef DTLS_SHA256_HAVE_X86
+    if (dtls_sha256_x86_available()) {
+        dtls_sha256_x86_blocks(st, p, nblocks);
+        return;
+    }
+#endif
+    dtls_sha256_blocks_portable(st, p, nblocks);
+}
+
+int dtls_sha256_accelerated(void)
+{
+#ifdef DTLS_SHA256_HAVE_X86
+    return dtls_sha256_x86_available();
+#else
+    return 0;
+#endif
+}
+
 void dtls_sha256_init(dtls_sha256_ctx *c)
 {
     static const uint32_t iv[8] = {
@@ -174,12 +195,12 @@ void dtls_sha256_update(dtls_sha256_ctx *c, const void *data, size_t len)
             return;
         }
         memcpy(c->buf + used, p, take);
-        sha256_blocks(c->h, c->buf, 1);
+        dtls_sha256_blocks(c->h, c->buf, 1);
         p += take;
         len -= take;
     }
     if (len >= 64) {
-        sha256_blocks(c->h, p, len / 64);
+        dtls_sha256_blocks(c->h, p, len / 64);
         p += len & ~(size_t)63;
         len &= 63;
     }
@@ -193,12 +214,12 @@ void dtls_sha256_final(dtls_sha256_ctx *c, uint8_t out[32])
     c->buf[used++] = 0x80;
     if (used > 56) {
         memset(c->buf + used, 0, 64 - used);
-        sha256_blocks(c->h, c->buf, 1);
+        dtls_sha256_blocks(c->h, c->buf, 1);
         used = 0;
     }
     memset(c->buf + used, 0, 56 - used);
     dtls_store64_be(c->buf + 56, c->len << 3);
-    sha256_blocks(c->h, c->buf, 1);
+    dtls_sha256_blocks(c->h, c->buf, 1);
     for (int i = 0; i < 8; i++)
         dtls_store32_be(out + 4 * i, c->h[i]);
     dtls_wipe(c, sizeof *c);

@@ -267,6 +267,36 @@ Test(hash, nist_sha384_short)
     run_rsp("nist/SHA384ShortMsg.rsp", &dtls_hash_sha384, 129);
 }
 
+/*
+ * SHA-256 has two compression functions: the x86 SHA extensions where the
+ * CPU has them (what the hashing above ran on such a CPU) and the portable
+ * one. They must agree on any state and data, and the fast one must really
+ * be taken where the CPU has the instructions.
+ */
+Test(hash, sha256_fast_path_matches_portable)
+{
+    static uint8_t data[64 * 9];
+    uint64_t rng = 0x5ba256;
+    int have = 0;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+    have = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
+#endif
+    cr_assert_eq(dtls_sha256_accelerated(), have, "SHA extensions %s", have ? "present but not used" : "used?");
+    for (int iter = 0; iter < 2000; iter++) {
+        uint32_t a[8], b[8];
+        size_t n = 1 + test_rand_u32(&rng) % 9;
+        test_rand_bytes(&rng, (uint8_t *)a, sizeof a);
+        if (iter == 0)
+            memset(a, 0xff, sizeof a);
+        memcpy(b, a, sizeof a);
+        test_rand_bytes(&rng, data, 64 * n);
+        dtls_sha256_blocks(a, data, n);
+        dtls_sha256_blocks_portable(b, data, n);
+        cr_assert(memcmp(a, b, sizeof a) == 0, "iteration %d, %zu blocks", iter, n);
+    }
+    fprintf(stderr, "sha256: the SHA-extensions path is %s on this CPU\n", have ? "used (and tested)" : "not available");
+}
+
 /* ---- streaming and context copies ---------------------------------------- */
 
 static const struct dtls_hash *const ALL[3] = {&dtls_hash_sha256, &dtls_hash_sha384, &dtls_hash_sha512};
