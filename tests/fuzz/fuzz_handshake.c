@@ -79,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /*
  *   record-handshake HOST PORT OPTIONS_HEX OUT [--resume]
+ *   record-handshake --replay SEED...      (do the seeds still replay?)
  *
  * Connects, runs the fuzz driver with the options and writes OUT = options
  * [ticket] server-bytes. With --resume (the resumption option bit is set in
@@ -255,6 +256,24 @@ int main(int argc, char **argv)
     int rc, resume = argc > 5 && strcmp(argv[5], "--resume") == 0;
     FILE *out;
 
+    if (argc > 1 && strcmp(argv[1], "--replay") == 0) {
+        /* record-handshake --replay SEED...: how many seeds still complete the handshake */
+        int good = 0;
+        for (int i = 2; i < argc; i++) {
+            static uint8_t seed[1 << 20];
+            FILE *in = fopen(argv[i], "rb");
+            size_t n = in ? fread(seed, 1, sizeof seed, in) : 0;
+            if (in)
+                fclose(in);
+            rc = fuzz_one(seed, n);
+            if (rc == DTLS_OK)
+                good++;
+            else
+                printf("stale: %s (%s)\n", argv[i], dtls_strerror(rc));
+        }
+        printf("%d of %d seeds complete the handshake\n", good, argc - 2);
+        return good == argc - 2 ? 0 : 1;
+    }
     if (argc < 5 || strlen(argv[3]) != 2 * FUZZ_OPT_BYTES) {
         fprintf(stderr, "usage: record-handshake HOST PORT OPTIONS_HEX(%d bytes) OUT [--resume]\n",
                 FUZZ_OPT_BYTES);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Record the seed corpus of the TLS fuzz targets from real servers.
 
-    tests/fuzz/record-seeds.py [--out DIR]
+    tests/fuzz/record-seeds.py [--out DIR] [--only NAME]
+    tests/fuzz/record-seeds.py --check
 
 1. Writes tests/fuzz/fuzz_pki.h from the committed seed PKI (tests/fuzz/seed-pki:
    root, server leaf and key, client certificate and key) -- the trust anchor the
@@ -23,7 +24,8 @@
    partial writes, WANT_READ/WANT_WRITE, one shared buffer, small buffers):
    the same server bytes with other option bits.
 
-Re-run when the ClientHello changes (the seeds then no longer replay).
+Re-run when the ClientHello changes (the seeds then no longer replay);
+`record-seeds.py --check` says whether they still do.
 """
 import argparse
 import os
@@ -226,7 +228,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "corpus", "handshake"))
     ap.add_argument("--only")
+    ap.add_argument("--check", action="store_true",
+                    help="only report whether the committed handshake seeds still complete the handshake")
     a = ap.parse_args()
+    if a.check:
+        work = tempfile.mkdtemp(prefix="record-seeds-")
+        try:
+            d = os.path.join(HERE, "corpus", "handshake")
+            return subprocess.run([build_recorder(work), "--replay"] +
+                                  [os.path.join(d, f) for f in sorted(os.listdir(d))]).returncode
+        finally:
+            shutil.rmtree(work)
     write_pki_header()
     print("fuzz_record: %d synthetic seeds" % write_record_seeds(os.path.join(HERE, "corpus", "record")))
     os.makedirs(a.out, exist_ok=True)
