@@ -45,6 +45,24 @@
  * Cost per four blocks and round: ~120 S-box gates, 40 to 100 operations
  * for MixColumns, 8 for the round key, all on 64-bit words. Measured on
  * x86-64 (gcc -O2): about 200 MB/s for AES-128 on this code path.
+ *
+ * 32-bit targets (DTLS_AES_CT32, see aes_ct64.h)
+ * ----------------------------------------------
+ * A 64-bit operation is two instructions there, and sixteen live 64-bit
+ * words do not fit the registers. So the same design runs on 32-bit words
+ * holding two blocks, the byte at row r, column c of block k at bit
+ *
+ *     8 r + 2 c + k           (r, c in 0..3, k in 0..1)
+ *
+ * (a row is an 8-bit lane, a column a 2-bit pair). The S-box circuit,
+ * MixColumns and the round loop are the same code on the narrower word;
+ * only the layout-dependent pieces (transpose masks, loading, the row and
+ * column rotations, the compressed round keys) come in two versions. The
+ * transpose now sends input word 2 c + k, byte r, to position 8 r + 2 c + k,
+ * so a block's little-endian column word c is loaded as it is. The
+ * interface of aes_ct64.h keeps its 64-bit words: a word's low half holds
+ * blocks 0 and 1, its high half blocks 2 and 3, encrypted one half after
+ * the other; an expanded round key word holds the 32-bit key word.
  */
 #include "crypto/aes.h"
 #include "crypto/aes_ct64.h"
@@ -63,125 +81,135 @@
 #define ROUND_INLINE static inline
 #endif
 
-ROUND_INLINE void sbox(uint64_t q[8])
+/* A bitsliced word: one bit plane of four blocks (64 bits) or of two (32). */
+#if DTLS_AES_CT32
+typedef uint32_t aes_word;
+#define LANE 8   /* bits per row */
+#else
+typedef uint64_t aes_word;
+#define LANE 16
+#endif
+#define COL (LANE / 4) /* bits per column: one per block */
+
+ROUND_INLINE void sbox(aes_word q[8])
 {
-    const uint64_t x0 = q[7], x1 = q[6], x2 = q[5], x3 = q[4];
-    const uint64_t x4 = q[3], x5 = q[2], x6 = q[1], x7 = q[0];
+    const aes_word x0 = q[7], x1 = q[6], x2 = q[5], x3 = q[4];
+    const aes_word x4 = q[3], x5 = q[2], x6 = q[1], x7 = q[0];
 
     /* Top linear transformation (figure 2). */
-    const uint64_t y14 = x3 ^ x5;
-    const uint64_t y13 = x0 ^ x6;
-    const uint64_t y9 = x0 ^ x3;
-    const uint64_t y8 = x0 ^ x5;
-    const uint64_t t0 = x1 ^ x2;
-    const uint64_t y1 = t0 ^ x7;
-    const uint64_t y4 = y1 ^ x3;
-    const uint64_t y12 = y13 ^ y14;
-    const uint64_t y2 = y1 ^ x0;
-    const uint64_t y5 = y1 ^ x6;
-    const uint64_t y3 = y5 ^ y8;
-    const uint64_t t1 = x4 ^ y12;
-    const uint64_t y15 = t1 ^ x5;
-    const uint64_t y20 = t1 ^ x1;
-    const uint64_t y6 = y15 ^ x7;
-    const uint64_t y10 = y15 ^ t0;
-    const uint64_t y11 = y20 ^ y9;
-    const uint64_t y7 = x7 ^ y11;
-    const uint64_t y17 = y10 ^ y11;
-    const uint64_t y19 = y10 ^ y8;
-    const uint64_t y16 = t0 ^ y11;
-    const uint64_t y21 = y13 ^ y16;
-    const uint64_t y18 = x0 ^ y16;
+    const aes_word y14 = x3 ^ x5;
+    const aes_word y13 = x0 ^ x6;
+    const aes_word y9 = x0 ^ x3;
+    const aes_word y8 = x0 ^ x5;
+    const aes_word t0 = x1 ^ x2;
+    const aes_word y1 = t0 ^ x7;
+    const aes_word y4 = y1 ^ x3;
+    const aes_word y12 = y13 ^ y14;
+    const aes_word y2 = y1 ^ x0;
+    const aes_word y5 = y1 ^ x6;
+    const aes_word y3 = y5 ^ y8;
+    const aes_word t1 = x4 ^ y12;
+    const aes_word y15 = t1 ^ x5;
+    const aes_word y20 = t1 ^ x1;
+    const aes_word y6 = y15 ^ x7;
+    const aes_word y10 = y15 ^ t0;
+    const aes_word y11 = y20 ^ y9;
+    const aes_word y7 = x7 ^ y11;
+    const aes_word y17 = y10 ^ y11;
+    const aes_word y19 = y10 ^ y8;
+    const aes_word y16 = t0 ^ y11;
+    const aes_word y21 = y13 ^ y16;
+    const aes_word y18 = x0 ^ y16;
 
     /* Non-linear middle: inversion in GF(2^4)^2 (figure 3). */
-    const uint64_t t2 = y12 & y15;
-    const uint64_t t3 = y3 & y6;
-    const uint64_t t4 = t3 ^ t2;
-    const uint64_t t5 = y4 & x7;
-    const uint64_t t6 = t5 ^ t2;
-    const uint64_t t7 = y13 & y16;
-    const uint64_t t8 = y5 & y1;
-    const uint64_t t9 = t8 ^ t7;
-    const uint64_t t10 = y2 & y7;
-    const uint64_t t11 = t10 ^ t7;
-    const uint64_t t12 = y9 & y11;
-    const uint64_t t13 = y14 & y17;
-    const uint64_t t14 = t13 ^ t12;
-    const uint64_t t15 = y8 & y10;
-    const uint64_t t16 = t15 ^ t12;
-    const uint64_t t17 = t4 ^ t14;
-    const uint64_t t18 = t6 ^ t16;
-    const uint64_t t19 = t9 ^ t14;
-    const uint64_t t20 = t11 ^ t16;
-    const uint64_t t21 = t17 ^ y20;
-    const uint64_t t22 = t18 ^ y19;
-    const uint64_t t23 = t19 ^ y21;
-    const uint64_t t24 = t20 ^ y18;
-    const uint64_t t25 = t21 ^ t22;
-    const uint64_t t26 = t21 & t23;
-    const uint64_t t27 = t24 ^ t26;
-    const uint64_t t28 = t25 & t27;
-    const uint64_t t29 = t28 ^ t22;
-    const uint64_t t30 = t23 ^ t24;
-    const uint64_t t31 = t22 ^ t26;
-    const uint64_t t32 = t31 & t30;
-    const uint64_t t33 = t32 ^ t24;
-    const uint64_t t34 = t23 ^ t33;
-    const uint64_t t35 = t27 ^ t33;
-    const uint64_t t36 = t24 & t35;
-    const uint64_t t37 = t36 ^ t34;
-    const uint64_t t38 = t27 ^ t36;
-    const uint64_t t39 = t29 & t38;
-    const uint64_t t40 = t25 ^ t39;
-    const uint64_t t41 = t40 ^ t37;
-    const uint64_t t42 = t29 ^ t33;
-    const uint64_t t43 = t29 ^ t40;
-    const uint64_t t44 = t33 ^ t37;
-    const uint64_t t45 = t42 ^ t41;
-    const uint64_t z0 = t44 & y15;
-    const uint64_t z1 = t37 & y6;
-    const uint64_t z2 = t33 & x7;
-    const uint64_t z3 = t43 & y16;
-    const uint64_t z4 = t40 & y1;
-    const uint64_t z5 = t29 & y7;
-    const uint64_t z6 = t42 & y11;
-    const uint64_t z7 = t45 & y17;
-    const uint64_t z8 = t41 & y10;
-    const uint64_t z9 = t44 & y12;
-    const uint64_t z10 = t37 & y3;
-    const uint64_t z11 = t33 & y4;
-    const uint64_t z12 = t43 & y13;
-    const uint64_t z13 = t40 & y5;
-    const uint64_t z14 = t29 & y2;
-    const uint64_t z15 = t42 & y9;
-    const uint64_t z16 = t45 & y14;
-    const uint64_t z17 = t41 & y8;
+    const aes_word t2 = y12 & y15;
+    const aes_word t3 = y3 & y6;
+    const aes_word t4 = t3 ^ t2;
+    const aes_word t5 = y4 & x7;
+    const aes_word t6 = t5 ^ t2;
+    const aes_word t7 = y13 & y16;
+    const aes_word t8 = y5 & y1;
+    const aes_word t9 = t8 ^ t7;
+    const aes_word t10 = y2 & y7;
+    const aes_word t11 = t10 ^ t7;
+    const aes_word t12 = y9 & y11;
+    const aes_word t13 = y14 & y17;
+    const aes_word t14 = t13 ^ t12;
+    const aes_word t15 = y8 & y10;
+    const aes_word t16 = t15 ^ t12;
+    const aes_word t17 = t4 ^ t14;
+    const aes_word t18 = t6 ^ t16;
+    const aes_word t19 = t9 ^ t14;
+    const aes_word t20 = t11 ^ t16;
+    const aes_word t21 = t17 ^ y20;
+    const aes_word t22 = t18 ^ y19;
+    const aes_word t23 = t19 ^ y21;
+    const aes_word t24 = t20 ^ y18;
+    const aes_word t25 = t21 ^ t22;
+    const aes_word t26 = t21 & t23;
+    const aes_word t27 = t24 ^ t26;
+    const aes_word t28 = t25 & t27;
+    const aes_word t29 = t28 ^ t22;
+    const aes_word t30 = t23 ^ t24;
+    const aes_word t31 = t22 ^ t26;
+    const aes_word t32 = t31 & t30;
+    const aes_word t33 = t32 ^ t24;
+    const aes_word t34 = t23 ^ t33;
+    const aes_word t35 = t27 ^ t33;
+    const aes_word t36 = t24 & t35;
+    const aes_word t37 = t36 ^ t34;
+    const aes_word t38 = t27 ^ t36;
+    const aes_word t39 = t29 & t38;
+    const aes_word t40 = t25 ^ t39;
+    const aes_word t41 = t40 ^ t37;
+    const aes_word t42 = t29 ^ t33;
+    const aes_word t43 = t29 ^ t40;
+    const aes_word t44 = t33 ^ t37;
+    const aes_word t45 = t42 ^ t41;
+    const aes_word z0 = t44 & y15;
+    const aes_word z1 = t37 & y6;
+    const aes_word z2 = t33 & x7;
+    const aes_word z3 = t43 & y16;
+    const aes_word z4 = t40 & y1;
+    const aes_word z5 = t29 & y7;
+    const aes_word z6 = t42 & y11;
+    const aes_word z7 = t45 & y17;
+    const aes_word z8 = t41 & y10;
+    const aes_word z9 = t44 & y12;
+    const aes_word z10 = t37 & y3;
+    const aes_word z11 = t33 & y4;
+    const aes_word z12 = t43 & y13;
+    const aes_word z13 = t40 & y5;
+    const aes_word z14 = t29 & y2;
+    const aes_word z15 = t42 & y9;
+    const aes_word z16 = t45 & y14;
+    const aes_word z17 = t41 & y8;
 
     /* Bottom linear transformation, affine constant included (figure 4). */
-    const uint64_t t46 = z15 ^ z16;
-    const uint64_t t47 = z10 ^ z11;
-    const uint64_t t48 = z5 ^ z13;
-    const uint64_t t49 = z9 ^ z10;
-    const uint64_t t50 = z2 ^ z12;
-    const uint64_t t51 = z2 ^ z5;
-    const uint64_t t52 = z7 ^ z8;
-    const uint64_t t53 = z0 ^ z3;
-    const uint64_t t54 = z6 ^ z7;
-    const uint64_t t55 = z16 ^ z17;
-    const uint64_t t56 = z12 ^ t48;
-    const uint64_t t57 = t50 ^ t53;
-    const uint64_t t58 = z4 ^ t46;
-    const uint64_t t59 = z3 ^ t54;
-    const uint64_t t60 = t46 ^ t57;
-    const uint64_t t61 = z14 ^ t57;
-    const uint64_t t62 = t52 ^ t58;
-    const uint64_t t63 = t49 ^ t58;
-    const uint64_t t64 = z4 ^ t59;
-    const uint64_t t65 = t61 ^ t62;
-    const uint64_t t66 = z1 ^ t63;
-    const uint64_t t67 = t64 ^ t65;
-    const uint64_t s0 = t59 ^ t63;
-    const uint64_t s3 = t53 ^ t66;
+    const aes_word t46 = z15 ^ z16;
+    const aes_word t47 = z10 ^ z11;
+    const aes_word t48 = z5 ^ z13;
+    const aes_word t49 = z9 ^ z10;
+    const aes_word t50 = z2 ^ z12;
+    const aes_word t51 = z2 ^ z5;
+    const aes_word t52 = z7 ^ z8;
+    const aes_word t53 = z0 ^ z3;
+    const aes_word t54 = z6 ^ z7;
+    const aes_word t55 = z16 ^ z17;
+    const aes_word t56 = z12 ^ t48;
+    const aes_word t57 = t50 ^ t53;
+    const aes_word t58 = z4 ^ t46;
+    const aes_word t59 = z3 ^ t54;
+    const aes_word t60 = t46 ^ t57;
+    const aes_word t61 = z14 ^ t57;
+    const aes_word t62 = t52 ^ t58;
+    const aes_word t63 = t49 ^ t58;
+    const aes_word t64 = z4 ^ t59;
+    const aes_word t65 = t61 ^ t62;
+    const aes_word t66 = z1 ^ t63;
+    const aes_word t67 = t64 ^ t65;
+    const aes_word s0 = t59 ^ t63;
+    const aes_word s3 = t53 ^ t66;
     q[7] = s0;
     q[6] = ~(t64 ^ s3);     /* s1 */
     q[5] = ~(t55 ^ t67);    /* s2 */
@@ -199,14 +227,15 @@ ROUND_INLINE void sbox(uint64_t q[8])
  */
 #define SWAP_BITS(a, b, m, s)                                                  \
     do {                                                                       \
-        uint64_t lo_ = (a), hi_ = (b);                                         \
+        aes_word lo_ = (a), hi_ = (b);                                         \
         (a) = (lo_ & (m)) | ((hi_ & (m)) << (s));                              \
-        (b) = ((lo_ >> (s)) & (m)) | (hi_ & ~(uint64_t)(m));                   \
+        (b) = ((lo_ >> (s)) & (m)) | (hi_ & (aes_word) ~(m));                  \
     } while (0)
 
-static void transpose(uint64_t q[8])
+static void transpose(aes_word q[8])
 {
-    const uint64_t m1 = 0x5555555555555555u, m2 = 0x3333333333333333u, m4 = 0x0F0F0F0F0F0F0F0Fu;
+    const aes_word m1 = (aes_word)0x5555555555555555u, m2 = (aes_word)0x3333333333333333u;
+    const aes_word m4 = (aes_word)0x0F0F0F0F0F0F0F0Fu;
     SWAP_BITS(q[0], q[1], m1, 1);
     SWAP_BITS(q[2], q[3], m1, 1);
     SWAP_BITS(q[4], q[5], m1, 1);
@@ -221,6 +250,47 @@ static void transpose(uint64_t q[8])
     SWAP_BITS(q[3], q[7], m4, 4);
 }
 
+#if DTLS_AES_CT32
+/* Two blocks into the 32-bit layout: word 2 c + k is column c of block k. */
+static void load2(aes_word q[8], const uint8_t in[32])
+{
+    for (unsigned i = 0; i < 8; i++)
+        q[i] = dtls_load32_le(in + 16 * (i & 1) + 4 * (i >> 1));
+    transpose(q);
+}
+
+static void store2(uint8_t out[32], aes_word q[8])
+{
+    transpose(q);
+    for (unsigned i = 0; i < 8; i++)
+        dtls_store32_le(out + 16 * (i & 1) + 4 * (i >> 1), q[i]);
+}
+
+/* Blocks 0-1 in the low halves of q, blocks 2-3 in the high halves. */
+void dtls_aes_ct64_load(uint64_t q[8], const uint8_t in[64])
+{
+    aes_word lo[8], hi[8];
+    load2(lo, in);
+    load2(hi, in + 32);
+    for (unsigned i = 0; i < 8; i++)
+        q[i] = lo[i] | (uint64_t)hi[i] << 32;
+    dtls_wipe(lo, sizeof lo);
+    dtls_wipe(hi, sizeof hi);
+}
+
+void dtls_aes_ct64_store(uint8_t out[64], uint64_t q[8])
+{
+    aes_word lo[8], hi[8];
+    for (unsigned i = 0; i < 8; i++) {
+        lo[i] = (aes_word)q[i];
+        hi[i] = (aes_word)(q[i] >> 32);
+    }
+    store2(out, lo);
+    store2(out + 32, hi);
+    dtls_wipe(lo, sizeof lo);
+    dtls_wipe(hi, sizeof hi);
+}
+#else
 /* Byte r of the 32-bit x goes to byte 2 r of the result; odd bytes are 0. */
 static uint64_t spread_bytes(uint32_t x)
 {
@@ -263,24 +333,27 @@ void dtls_aes_ct64_store(uint8_t out[64], uint64_t q[8])
     }
 }
 
-static uint64_t rotr64(uint64_t x, unsigned n)
+#endif
+
+static aes_word rotr(aes_word x, unsigned n)
 {
-    return (x >> n) | (x << (64 - n));
+    return (aes_word)((x >> n) | (x << (8 * sizeof x - n)));
 }
 
 /*
- * ShiftRows^m: lane r (row r) rotated right by 4 (m r mod 4) bits, so that
+ * ShiftRows^m: lane r (row r) rotated right by COL (m r mod 4) bits, so that
  * column c receives column c + m r. Only used outside the rounds (key
  * schedule, last round); m is public.
  */
-static uint64_t shift_rows_pow(uint64_t x, unsigned m)
+static aes_word shift_rows_pow(aes_word x, unsigned m)
 {
-    uint64_t out = x & 0xFFFFu;
+    const aes_word lane_mask = (aes_word)((1u << LANE) - 1);
+    aes_word out = x & lane_mask;
     for (unsigned r = 1; r < 4; r++) {
-        unsigned s = 4 * ((m * r) & 3);
-        uint64_t lane = (x >> (16 * r)) & 0xFFFFu;
-        lane = ((lane >> s) | (lane << ((16 - s) & 15))) & 0xFFFFu;
-        out |= lane << (16 * r);
+        unsigned s = COL * ((m * r) & 3);
+        aes_word lane = (x >> (LANE * r)) & lane_mask;
+        lane = ((lane >> s) | (lane << ((LANE - s) & (LANE - 1)))) & lane_mask;
+        out |= (aes_word)(lane << (LANE * r));
     }
     return out;
 }
@@ -302,40 +375,65 @@ static uint64_t shift_rows_pow(uint64_t x, unsigned m)
  * otherwise (columns that do or do not wrap around the lane). Likewise
  * "two rows down and 2 i columns right" is a rotation by 32 for even i and
  * a masked pair (40, 24) for odd i. This costs 0 to 8 operations per word
- * and round instead of ~19 for a real ShiftRows.
+ * and round instead of ~19 for a real ShiftRows. (On 32-bit words: lanes of
+ * 8 bits and columns of 2, so the rotations are by 8 + 2 i and 2 i, and by
+ * 16, or 20 and 12.)
  *
  * xtime on bit planes is a shift of the plane index with x^8 = x^4 + x^3 +
  * x + 1 folded into planes 0, 1, 3 and 4.
  */
-static inline uint64_t row_down(uint64_t x, unsigned i)
+#if DTLS_AES_CT32
+static inline aes_word row_down(aes_word x, unsigned i)
 {
     switch (i) {
     case 0:
-        return rotr64(x, 16);
+        return rotr(x, 8);
     case 1:
-        return (rotr64(x, 20) & 0x0FFF0FFF0FFF0FFFu) | (rotr64(x, 4) & 0xF000F000F000F000u);
+        return (rotr(x, 10) & 0x3F3F3F3Fu) | (rotr(x, 2) & 0xC0C0C0C0u);
     case 2:
-        return (rotr64(x, 24) & 0x00FF00FF00FF00FFu) | (rotr64(x, 8) & 0xFF00FF00FF00FF00u);
+        return (rotr(x, 12) & 0x0F0F0F0Fu) | (rotr(x, 4) & 0xF0F0F0F0u);
     default:
-        return (rotr64(x, 28) & 0x000F000F000F000Fu) | (rotr64(x, 12) & 0xFFF0FFF0FFF0FFF0u);
+        return (rotr(x, 14) & 0x03030303u) | (rotr(x, 6) & 0xFCFCFCFCu);
     }
 }
 
-static inline uint64_t two_rows_down(uint64_t x, unsigned i)
+static inline aes_word two_rows_down(aes_word x, unsigned i)
 {
     if ((i & 1) == 0)
-        return rotr64(x, 32);
-    return (rotr64(x, 40) & 0x00FF00FF00FF00FFu) | (rotr64(x, 24) & 0xFF00FF00FF00FF00u);
+        return rotr(x, 16);
+    return (rotr(x, 20) & 0x0F0F0F0Fu) | (rotr(x, 12) & 0xF0F0F0F0u);
+}
+#else
+static inline aes_word row_down(aes_word x, unsigned i)
+{
+    switch (i) {
+    case 0:
+        return rotr(x, 16);
+    case 1:
+        return (rotr(x, 20) & 0x0FFF0FFF0FFF0FFFu) | (rotr(x, 4) & 0xF000F000F000F000u);
+    case 2:
+        return (rotr(x, 24) & 0x00FF00FF00FF00FFu) | (rotr(x, 8) & 0xFF00FF00FF00FF00u);
+    default:
+        return (rotr(x, 28) & 0x000F000F000F000Fu) | (rotr(x, 12) & 0xFFF0FFF0FFF0FFF0u);
+    }
 }
 
-ROUND_INLINE void mix_columns(uint64_t q[8], unsigned i)
+static inline aes_word two_rows_down(aes_word x, unsigned i)
+{
+    if ((i & 1) == 0)
+        return rotr(x, 32);
+    return (rotr(x, 40) & 0x00FF00FF00FF00FFu) | (rotr(x, 24) & 0xFF00FF00FF00FF00u);
+}
+#endif
+
+ROUND_INLINE void mix_columns(aes_word q[8], unsigned i)
 {
     /* Written out: GCC -O2 keeps 8-word loops rolled, and arrays in memory. */
-    const uint64_t a0 = row_down(q[0], i), a1 = row_down(q[1], i), a2 = row_down(q[2], i);
-    const uint64_t a3 = row_down(q[3], i), a4 = row_down(q[4], i), a5 = row_down(q[5], i);
-    const uint64_t a6 = row_down(q[6], i), a7 = row_down(q[7], i);
-    const uint64_t t0 = q[0] ^ a0, t1 = q[1] ^ a1, t2 = q[2] ^ a2, t3 = q[3] ^ a3;
-    const uint64_t t4 = q[4] ^ a4, t5 = q[5] ^ a5, t6 = q[6] ^ a6, t7 = q[7] ^ a7;
+    const aes_word a0 = row_down(q[0], i), a1 = row_down(q[1], i), a2 = row_down(q[2], i);
+    const aes_word a3 = row_down(q[3], i), a4 = row_down(q[4], i), a5 = row_down(q[5], i);
+    const aes_word a6 = row_down(q[6], i), a7 = row_down(q[7], i);
+    const aes_word t0 = q[0] ^ a0, t1 = q[1] ^ a1, t2 = q[2] ^ a2, t3 = q[3] ^ a3;
+    const aes_word t4 = q[4] ^ a4, t5 = q[5] ^ a5, t6 = q[6] ^ a6, t7 = q[7] ^ a7;
     q[0] = t7 ^ a0 ^ two_rows_down(t0, i);
     q[1] = t0 ^ t7 ^ a1 ^ two_rows_down(t1, i);
     q[2] = t1 ^ a2 ^ two_rows_down(t2, i);
@@ -346,13 +444,14 @@ ROUND_INLINE void mix_columns(uint64_t q[8], unsigned i)
     q[7] = t6 ^ a7 ^ two_rows_down(t7, i);
 }
 
-static inline void add_round_key(uint64_t q[8], const uint64_t rk[8])
+/* (With 32-bit words the expanded key words hold 32-bit values.) */
+static inline void add_round_key(aes_word q[8], const uint64_t rk[8])
 {
-    q[0] ^= rk[0]; q[1] ^= rk[1]; q[2] ^= rk[2]; q[3] ^= rk[3];
-    q[4] ^= rk[4]; q[5] ^= rk[5]; q[6] ^= rk[6]; q[7] ^= rk[7];
+    q[0] ^= (aes_word)rk[0]; q[1] ^= (aes_word)rk[1]; q[2] ^= (aes_word)rk[2]; q[3] ^= (aes_word)rk[3];
+    q[4] ^= (aes_word)rk[4]; q[5] ^= (aes_word)rk[5]; q[6] ^= (aes_word)rk[6]; q[7] ^= (aes_word)rk[7];
 }
 
-void dtls_aes_ct64_encrypt(const uint64_t *rk, unsigned rounds, uint64_t q[8])
+static void encrypt_words(const uint64_t *rk, unsigned rounds, aes_word q[8])
 {
     add_round_key(q, rk);
     for (unsigned u = 1; u < rounds; u++) {
@@ -373,12 +472,49 @@ void dtls_aes_ct64_encrypt(const uint64_t *rk, unsigned rounds, uint64_t q[8])
             q[i] = shift_rows_pow(q[i], rounds & 3);
 }
 
+void dtls_aes_ct64_encrypt(const uint64_t *rk, unsigned rounds, uint64_t q[8])
+{
+#if DTLS_AES_CT32
+    for (unsigned h = 0; h < 64; h += 32) {
+        aes_word w[8];
+        for (unsigned i = 0; i < 8; i++)
+            w[i] = (aes_word)(q[i] >> h);
+        encrypt_words(rk, rounds, w);
+        for (unsigned i = 0; i < 8; i++)
+            q[i] = (q[i] & ((uint64_t)0xFFFFFFFFu << (32 - h))) | (uint64_t)w[i] << h;
+        dtls_wipe(w, sizeof w);
+    }
+#else
+    encrypt_words(rk, rounds, q);
+#endif
+}
+
 /*
  * Compressed round key: the bit of block 0 only (nibble bit 0) of each
  * plane. Word 0 carries planes 0..3 at nibble bits 0..3, word 1 planes 4..7.
  * Expanding multiplies a plane's nibble-bit-0 pattern by 0xF, which copies
  * each bit to the four blocks (nibbles are disjoint: no carries).
  */
+#if DTLS_AES_CT32
+/*
+ * 32-bit words: the compressed key of a round is four words, word j holding
+ * plane 2 j at the even bits (block 0) and plane 2 j + 1 at the odd ones;
+ * expanding multiplies a plane's even-bit pattern by 3 (copy to block 1).
+ * Two words share a 64-bit sk entry, low half first.
+ */
+void dtls_aes_ct64_expand(uint64_t *rk, const dtls_aes_key *k)
+{
+    const aes_word m = 0x55555555u;
+    for (unsigned u = 0; u <= k->rounds; u++) {
+        uint64_t *r = rk + 8 * u;
+        for (unsigned j = 0; j < 4; j++) {
+            aes_word c = (aes_word)(k->sk[2 * u + (j >> 1)] >> (32 * (j & 1)));
+            r[2 * j] = (aes_word)((c & m) * 3u);
+            r[2 * j + 1] = (aes_word)(((c >> 1) & m) * 3u);
+        }
+    }
+}
+#else
 void dtls_aes_ct64_expand(uint64_t *rk, const dtls_aes_key *k)
 {
     const uint64_t m = 0x1111111111111111u;
@@ -391,18 +527,19 @@ void dtls_aes_ct64_expand(uint64_t *rk, const dtls_aes_key *k)
         }
     }
 }
+#endif
 
 /* S-box on the four bytes of w, through the bitsliced circuit. */
 static uint32_t sub_word(uint32_t w)
 {
-    uint64_t q[8] = { 0 };
+    aes_word q[8] = { 0 };
     uint32_t r;
     q[0] = w;
     transpose(q);
     sbox(q);
     transpose(q);
     r = (uint32_t)q[0];
-    dtls_aes_ct64_wipe(q, 8);
+    dtls_wipe(q, sizeof q);
     return r;
 }
 
@@ -434,15 +571,26 @@ int dtls_aes_set_key(dtls_aes_key *k, const uint8_t *key, size_t key_len)
             j = 0;
     }
     for (unsigned u = 0; u <= k->rounds; u++) {
-        uint64_t q[8] = { 0 };
+        aes_word q[8] = { 0 };
         const uint32_t *c = w + 4 * u;
+        const unsigned sr = (4 - (u & 3)) & 3;
+#if DTLS_AES_CT32
+        for (unsigned i = 0; i < 4; i++)
+            q[2 * i] = c[i];
+        transpose(q);
+        /* Only block 0 was loaded: every plane has bits at even positions only.
+         * Round u's key is used in the fixsliced frame: SR^-u = SR^(4 - u mod 4). */
+        k->sk[2 * u] = shift_rows_pow(q[0] | (q[1] << 1), sr) | (uint64_t)shift_rows_pow(q[2] | (q[3] << 1), sr) << 32;
+        k->sk[2 * u + 1] = shift_rows_pow(q[4] | (q[5] << 1), sr) | (uint64_t)shift_rows_pow(q[6] | (q[7] << 1), sr) << 32;
+#else
         q[0] = spread_bytes(c[0]) | (spread_bytes(c[2]) << 8);
         q[4] = spread_bytes(c[1]) | (spread_bytes(c[3]) << 8);
         transpose(q);
         /* Only block 0 was loaded: every plane has bits at nibble bit 0 only.
          * Round u's key is used in the fixsliced frame: SR^-u = SR^(4 - u mod 4). */
-        k->sk[2 * u] = shift_rows_pow(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3), (4 - (u & 3)) & 3);
-        k->sk[2 * u + 1] = shift_rows_pow(q[4] | (q[5] << 1) | (q[6] << 2) | (q[7] << 3), (4 - (u & 3)) & 3);
+        k->sk[2 * u] = shift_rows_pow(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3), sr);
+        k->sk[2 * u + 1] = shift_rows_pow(q[4] | (q[5] << 1) | (q[6] << 2) | (q[7] << 3), sr);
+#endif
         dtls_wipe(q, sizeof q);
     }
     for (unsigned u = 2 * (k->rounds + 1); u < 30; u++)

@@ -12,7 +12,19 @@
 #ifndef DTLS_CRYPTO_AES_CT64_H
 #define DTLS_CRYPTO_AES_CT64_H
 
+#include <stdint.h>
+
 #include <dtls/crypto.h>
+
+/* The bitsliced core on 32-bit words (two blocks per word, see aes.c) where the
+ * CPU is 32-bit: smaller and faster there. Set -DDTLS_AES_CT32=0 or =1 to choose. */
+#ifndef DTLS_AES_CT32
+#if UINTPTR_MAX <= 0xFFFFFFFFu
+#define DTLS_AES_CT32 1
+#else
+#define DTLS_AES_CT32 0
+#endif
+#endif
 
 /* 15 round keys of 8 bitsliced words each (AES-256). */
 #define DTLS_AES_CT64_RK_WORDS 120

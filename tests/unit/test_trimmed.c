@@ -1,12 +1,16 @@
 /*
- * The library compiled with the DTLS_CONFIG_* switches a firmware uses to
- * leave features out (this program links its own copy of the library sources,
+ * The library compiled as a firmware compiles it: with the DTLS_CONFIG_*
+ * switches that leave features out, and with the 32-bit bitsliced AES core
+ * of 32-bit targets (this program links its own copy of the library sources,
  * built with TRIMMED_DEFS, see Makefile.am). What was left out must be refused
  * when asked for, not silently ignored; what the protocol requires must still
  * work: a CertificateRequest is answered with an empty Certificate, a
- * NewSessionTicket the server sends anyway is dropped.
+ * NewSessionTicket the server sends anyway is dropped. The handshakes below
+ * run their records through that AES core; it is also checked against
+ * OpenSSL directly.
  */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +18,17 @@
 #include <dtls/crypto_algs.h>
 #include <dtls/dtls.h>
 
+#include "crypto/aes.h"
+#include "crypto/aes_ct64.h"
 #include "tls_replay.h"
+#include "vectors.h"
 
 #if !defined(DTLS_CONFIG_NO_RESUMPTION) || !defined(DTLS_CONFIG_NO_CLIENT_AUTH) || \
     !defined(DTLS_CONFIG_NO_KEYLOG) || !defined(DTLS_CONFIG_NO_BUILTIN_CRYPTO) || !defined(DTLS_CONFIG_NO_NAMES)
 #error "build with TRIMMED_DEFS (Makefile.am)"
+#endif
+#if !DTLS_AES_CT32
+#error "build with -DDTLS_AES_CT32=1 (TRIMMED_DEFS)"
 #endif
 
 static struct run *trimmed_run(void)
@@ -179,4 +189,59 @@ Test(trimmed, short_error_names)
     cr_assert_str_eq(dtls_alert_name(48), "unknown_ca");
     cr_assert_str_eq(dtls_alert_name(7), "unknown");
     cr_assert_str_eq(dtls_cipher_suite_name(DTLS_TLS_AES_128_GCM_SHA256), "TLS_AES_128_GCM_SHA256");
+}
+
+/* The 32-bit AES core against OpenSSL: ECB over every key size and 1..7 blocks
+ * (so both halves of the interface's 64-bit words), and AES-GCM seal/open. */
+Test(trimmed, aes_on_32_bit_words_matches_openssl)
+{
+    uint64_t rs = 0x32;
+    for (int it = 0; it < 600; it++) {
+        size_t kl = it % 3 == 0 ? 16 : it % 3 == 1 ? 24 : 32, nb = 1 + (size_t)it % 7;
+        uint8_t key[32], in[112], out[112], ref[112];
+        int l;
+        for (size_t i = 0; i < sizeof key; i++)
+            key[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < sizeof in; i++)
+            in[i] = (uint8_t)test_rand_u32(&rs);
+        dtls_aes_key k;
+        cr_assert_eq(dtls_aes_set_key(&k, key, kl), 0);
+        dtls_aes_encrypt_blocks(&k, in, out, nb);
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        EVP_EncryptInit_ex(c, kl == 16 ? EVP_aes_128_ecb() : kl == 24 ? EVP_aes_192_ecb() : EVP_aes_256_ecb(), NULL,
+                           key, NULL);
+        EVP_CIPHER_CTX_set_padding(c, 0);
+        cr_assert(EVP_EncryptUpdate(c, ref, &l, in, (int)(16 * nb)) == 1);
+        EVP_CIPHER_CTX_free(c);
+        cr_assert(memcmp(out, ref, 16 * nb) == 0, "AES-%zu, %zu blocks, iteration %d", 8 * kl, nb, it);
+    }
+    for (int it = 0; it < 200; it++) {
+        const struct dtls_aead *a = it & 1 ? &dtls_aead_aes256gcm_portable : &dtls_aead_aes128gcm_portable;
+        uint8_t key[32], nonce[12], aad[13], buf[300], ref[300], tag[16], rtag[16];
+        size_t n = (size_t)test_rand_u32(&rs) % sizeof buf;
+        int l;
+        for (size_t i = 0; i < sizeof key; i++)
+            key[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < sizeof nonce; i++)
+            nonce[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < sizeof aad; i++)
+            aad[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = ref[i] = (uint8_t)test_rand_u32(&rs);
+        dtls_aead_ctx ctx;
+        a->init(&ctx, key);
+        a->seal(&ctx, nonce, aad, sizeof aad, buf, n, tag);
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        EVP_EncryptInit_ex(c, a->key_len == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm(), NULL, key, nonce);
+        cr_assert(EVP_EncryptUpdate(c, NULL, &l, aad, (int)sizeof aad) == 1);
+        if (n)
+            cr_assert(EVP_EncryptUpdate(c, ref, &l, ref, (int)n) == 1);
+        cr_assert(EVP_EncryptFinal_ex(c, ref + n, &l) == 1);
+        cr_assert(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, rtag) == 1);
+        EVP_CIPHER_CTX_free(c);
+        cr_assert(memcmp(buf, ref, n) == 0 && memcmp(tag, rtag, 16) == 0, "%s, %zu bytes", a->name, n);
+        cr_assert_eq(a->open(&ctx, nonce, aad, sizeof aad, buf, n, tag), 0);
+        tag[it % 16] ^= 1;
+        cr_assert_eq(a->open(&ctx, nonce, aad, sizeof aad, buf, n, tag), -1);
+    }
 }
