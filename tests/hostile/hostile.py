@@ -438,7 +438,7 @@ def _(s):
 def _(s):
     s.hello()
     s.hello_retry(hrr_ext(group=SECP256R1))
-    s.server_hello(group=X25519, share=x25519.X25519PrivateKey.generate().public_key().public_bytes_raw())
+    s.server_hello(group=X25519, share=raw_public(x25519.X25519PrivateKey.generate()))
     s.flush()
 
 

@@ -196,8 +196,10 @@ class Identity:
 
     def __init__(self, case_dir):
         with open(os.path.join(case_dir, "chain.pem"), "rb") as f:
-            self.chain = [c.public_bytes(serialization.Encoding.DER)
-                          for c in x509.load_pem_x509_certificates(f.read())]
+            pem = f.read()
+        end = b"-----END CERTIFICATE-----"
+        self.chain = [x509.load_pem_x509_certificate(b + end).public_bytes(serialization.Encoding.DER)
+                      for b in pem.split(end) if b"-----BEGIN CERTIFICATE-----" in b]
         with open(os.path.join(case_dir, "key.pem"), "rb") as f:
             self.key = serialization.load_pem_private_key(f.read(), None)
         k = self.key
@@ -282,11 +284,17 @@ class ClientGone(Exception):
     """The client sent an alert, closed, or reset the connection."""
 
 
+def raw_public(k):
+    """The 32-byte X25519 public value (public_bytes_raw needs cryptography >= 40;
+    Debian 12 has 38)."""
+    return k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def key_exchange(group, peer):
     """(our share, shared secret) for a client share."""
     if group == X25519:
         k = x25519.X25519PrivateKey.generate()
-        return k.public_key().public_bytes_raw(), k.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
+        return raw_public(k), k.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
     if group == SECP256R1:
         k = ec.generate_private_key(ec.SECP256R1())
         pub = k.public_key().public_bytes(serialization.Encoding.X962,
