@@ -182,6 +182,10 @@ uint16_t dtls_group_from_name(const char *name);
  *                                  no pre_shared_key or psk_key_exchange_modes sent
  *   DTLS_CONFIG_NO_CLIENT_AUTH     no client certificate: client_chain / sign refused
  *   DTLS_CONFIG_NO_KEYLOG          keylog refused
+ *   DTLS_CONFIG_NO_RSA             no RSA: RSA keys and RSA-PSS parameters are not parsed
+ *                                  (certificates with them are of an unsupported
+ *                                  algorithm), no RSA scheme offered, the table's RSA
+ *                                  hooks unused
  *   DTLS_CONFIG_NO_NAMES           dtls_strerror() returns short identifiers instead of
  *                                  sentences: "unknown_ca", "buffer", a received alert's name
  *

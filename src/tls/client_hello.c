@@ -72,6 +72,7 @@ size_t dtls_ch_sig_schemes(const struct dtls_client *c, uint16_t *out, int for_c
         out[n++] = DTLS_SIG_ED25519;
     if (cr->p384_verify && cr->sha384)
         out[n++] = DTLS_SIG_ECDSA_SECP384R1_SHA384;
+#ifndef DTLS_CONFIG_NO_RSA /* (an RSA hook in the table goes unused) */
     if (cr->rsa_pss_verify) {
         out[n++] = DTLS_SIG_RSA_PSS_RSAE_SHA256;
         if (cr->sha384)
@@ -87,6 +88,9 @@ size_t dtls_ch_sig_schemes(const struct dtls_client *c, uint16_t *out, int for_c
         if (cr->sha512)
             out[n++] = DTLS_SIG_RSA_PKCS1_SHA512; /* certificates only */
     }
+#else
+    (void)for_certs;
+#endif
     out[n] = 0;
     return n;
 }

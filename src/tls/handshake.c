@@ -504,6 +504,7 @@ static int verify_signature(struct dtls_client *c, uint16_t scheme, const struct
         if (slen == 64)
             ok = cv_ed25519(c, k->a, sig);
         break;
+#ifndef DTLS_CONFIG_NO_RSA /* (never offered without an RSA key type) */
     case DTLS_SIG_RSA_PSS_RSAE_SHA256:
     case DTLS_SIG_RSA_PSS_RSAE_SHA384:
         REQUIRE(k->type == DTLS_KEY_RSA, DTLS_E_ILLEGAL_PARAMETER);
@@ -514,6 +515,7 @@ static int verify_signature(struct dtls_client *c, uint16_t scheme, const struct
         REQUIRE(k->type == DTLS_KEY_RSA_PSS, DTLS_E_ILLEGAL_PARAMETER);
         ok = cr->rsa_pss_verify(k->a, k->a_len, k->b, k->b_len, h, d, h->digest_len, sig, slen);
         break;
+#endif
     default:
         break;
     }

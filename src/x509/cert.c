@@ -23,6 +23,7 @@
 
 #define MAX_EXTENSIONS 64
 
+#ifndef DTLS_CONFIG_NO_RSA
 /* AlgorithmIdentifier of a hash inside RSA-PSS parameters: SEQUENCE { OID, NULL OPTIONAL }. */
 static int parse_hash_algid(struct der *d, enum dtls_x509_hash_alg *h)
 {
@@ -119,6 +120,7 @@ static int parse_pss_params(struct der *params, enum dtls_x509_hash_alg *hash, u
     *salt = (unsigned)s;
     return 0;
 }
+#endif
 
 /* signatureAlgorithm AlgorithmIdentifier (contents cursor of the SEQUENCE). */
 static int parse_sig_algid(struct der *in, struct dtls_x509_cert *c)
@@ -166,6 +168,7 @@ static int parse_sig_algid(struct der *in, struct dtls_x509_cert *c)
         c->sig_alg = DTLS_X509_SIG_ED25519;
         return 0;
     }
+#ifndef DTLS_CONFIG_NO_RSA /* (without RSA: an unknown algorithm, below) */
     if (DER_OID_EQ(oid, n, OID_RSA_PSS)) {
         enum dtls_x509_hash_alg h;
         unsigned salt;
@@ -176,6 +179,7 @@ static int parse_sig_algid(struct der *in, struct dtls_x509_cert *c)
         c->pss_salt = salt;
         return 0;
     }
+#endif
     /* Unknown algorithm: any parameters, one element at most. */
     if (in->len) {
         struct der_tlv t;
@@ -201,6 +205,7 @@ int x509_parse_spki(struct der *spki, struct dtls_pubkey_ref *key)
     key->type = DTLS_KEY_NONE;
     key->a = bits;
     key->a_len = bits_len;
+#ifndef DTLS_CONFIG_NO_RSA /* (without RSA: a key of unknown type, below) */
     if (DER_OID_EQ(oid, oid_len, OID_RSA_ENCRYPTION) || DER_OID_EQ(oid, oid_len, OID_RSA_PSS)) {
         int pss = DER_OID_EQ(oid, oid_len, OID_RSA_PSS);
         if (pss) {
@@ -234,6 +239,7 @@ int x509_parse_spki(struct der *spki, struct dtls_pubkey_ref *key)
         key->b_len = e_len;
         return 0;
     }
+#endif
     if (DER_OID_EQ(oid, oid_len, OID_EC_PUBLIC_KEY)) {
         const uint8_t *curve;
         size_t curve_len;

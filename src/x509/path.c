@@ -82,8 +82,13 @@ static int verify_sig(const struct dtls_crypto *cr, unsigned alg, unsigned hash,
     int rc = sig_usable(cr, alg, hash);
     if (rc)
         return rc;
+#ifndef DTLS_CONFIG_NO_RSA
     const struct dtls_hash *h = hash_of(cr, hash);
+#else
+    (void)salt;
+#endif
     switch (alg) {
+#ifndef DTLS_CONFIG_NO_RSA /* (no RSA key is ever parsed: unsupported, below) */
     case DTLS_X509_SIG_RSA_PKCS1:
         if (key->type != DTLS_KEY_RSA)
             return DTLS_X509_E_BAD_SIGNATURE;
@@ -98,6 +103,7 @@ static int verify_sig(const struct dtls_crypto *cr, unsigned alg, unsigned hash,
             return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
         rc = cr->rsa_pss_verify(key->a, key->a_len, key->b, key->b_len, h, msg, salt, sig, sig_len);
         break;
+#endif
     case DTLS_X509_SIG_ECDSA: {
         uint8_t rs[96];
         if (key->type == DTLS_KEY_P256) {
