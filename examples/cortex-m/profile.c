@@ -6,8 +6,11 @@
  *
  *   minimal  TLS_AES_128_GCM_SHA256, one key-exchange group (make GROUP=),
  *            ECDSA P-256 signatures, full chain validation; X.509 limits
- *            lowered (no out-of-order CA slots, no RSA keys above 2048 bits,
- *            Ed25519-signed certificates only right under an anchor).
+ *            lowered (no out-of-order CA slots, Ed25519-signed certificates
+ *            only right under an anchor); the library built without the
+ *            built-in table, resumption, client authentication, key log,
+ *            error sentences and RSA (the DTLS_CONFIG_* switches in the
+ *            Makefile's PROFILE_DEFS, docs/PORTING.md).
  *   default  the library as shipped: every suite, both groups, every signature
  *            algorithm (ECDSA P-256/P-384, RSA-PSS/PKCS#1 up to 4096 bits,
  *            Ed25519), default X.509 limits.
