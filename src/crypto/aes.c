@@ -232,7 +232,7 @@ ROUND_INLINE void sbox(aes_word q[8])
         (b) = ((lo_ >> (s)) & (m)) | (hi_ & (aes_word) ~(m));                  \
     } while (0)
 
-#if defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE)
+#if defined(DTLS_SMALL_CODE) || (defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE))
 /* The same swaps as loops (builds for size): a third of the code. The
  * condition on i is on the loop index only, never on data. */
 static void transpose(aes_word q[8])
@@ -442,6 +442,24 @@ static inline aes_word two_rows_down(aes_word x, unsigned i)
 }
 #endif
 
+#if defined(DTLS_SMALL_CODE) || (defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE))
+/*
+ * The same as the written-out form below, in loops (builds for size): plane
+ * j gets t_(j-1) (t_7 for plane 0), plus t_7 in planes 1, 3 and 4 (x^8 folded
+ * in: the mask 0x1A), plus a_j and two rows down of t_j. Indices and i are
+ * public.
+ */
+static void mix_columns(aes_word q[8], unsigned i)
+{
+    aes_word a[8], t[8];
+    for (unsigned j = 0; j < 8; j++) {
+        a[j] = row_down(q[j], i);
+        t[j] = q[j] ^ a[j];
+    }
+    for (unsigned j = 0; j < 8; j++)
+        q[j] = t[(j + 7) & 7] ^ (t[7] & ((aes_word)0 - ((0x1Au >> j) & 1u))) ^ a[j] ^ two_rows_down(t[j], i);
+}
+#else
 ROUND_INLINE void mix_columns(aes_word q[8], unsigned i)
 {
     /* Written out: GCC -O2 keeps 8-word loops rolled, and arrays in memory. */
@@ -459,6 +477,7 @@ ROUND_INLINE void mix_columns(aes_word q[8], unsigned i)
     q[6] = t5 ^ a6 ^ two_rows_down(t6, i);
     q[7] = t6 ^ a7 ^ two_rows_down(t7, i);
 }
+#endif
 
 /* (With 32-bit words the expanded key words hold 32-bit values.) */
 static inline void add_round_key(aes_word q[8], const uint64_t rk[8])

@@ -21,6 +21,34 @@ static uint32_t rotl32(uint32_t x, unsigned n)
         c += d; b ^= c; b = rotl32(b, 7);                                      \
     } while (0)
 
+#if defined(DTLS_SMALL_CODE) || (defined(__OPTIMIZE_SIZE__) && !defined(DTLS_FAST_CODE))
+/*
+ * Compact form (builds for size, or -DDTLS_SMALL_CODE; -DDTLS_FAST_CODE forces
+ * the other): the state in an array, each double round as four column and
+ * four diagonal quarter rounds by index. Quarter round j of a column round
+ * works on words (j, 4 + j, 8 + j, 12 + j); of a diagonal round on
+ * (j, 4 + (j + 1) % 4, 8 + (j + 2) % 4, 12 + (j + 3) % 4): the same eight
+ * quarter rounds, in the same order, as the written-out form below.
+ */
+static void quarter(uint32_t x[16], unsigned a, unsigned b, unsigned c, unsigned d)
+{
+    QUARTER(x[a], x[b], x[c], x[d]);
+}
+
+static void chacha20_block(const uint32_t s[16], uint32_t out[16])
+{
+    for (unsigned i = 0; i < 16; i++)
+        out[i] = s[i];
+    for (unsigned i = 0; i < 10; i++) {
+        for (unsigned j = 0; j < 4; j++)
+            quarter(out, j, 4 + j, 8 + j, 12 + j);
+        for (unsigned j = 0; j < 4; j++)
+            quarter(out, j, 4 + ((j + 1) & 3), 8 + ((j + 2) & 3), 12 + ((j + 3) & 3));
+    }
+    for (unsigned i = 0; i < 16; i++)
+        out[i] += s[i];
+}
+#else
 /* out = ChaCha20 block of state s (20 rounds plus the feed-forward). */
 static void chacha20_block(const uint32_t s[16], uint32_t out[16])
 {
@@ -44,6 +72,7 @@ static void chacha20_block(const uint32_t s[16], uint32_t out[16])
     out[8] = x8 + s[8];   out[9] = x9 + s[9];   out[10] = x10 + s[10]; out[11] = x11 + s[11];
     out[12] = x12 + s[12]; out[13] = x13 + s[13]; out[14] = x14 + s[14]; out[15] = x15 + s[15];
 }
+#endif
 
 void dtls_chacha20_xor(const uint8_t key[32], const uint8_t nonce[12], uint32_t counter,
                        uint8_t *data, size_t len)

@@ -1,8 +1,9 @@
 /*
  * The library compiled as a firmware compiles it: with the DTLS_CONFIG_*
- * switches that leave features out, and with the 32-bit bitsliced AES core
- * of 32-bit targets (this program links its own copy of the library sources,
- * built with TRIMMED_DEFS, see Makefile.am). What was left out must be refused
+ * switches that leave features out, with the 32-bit bitsliced AES core of
+ * 32-bit targets, and with the compact forms of the crypto loops that builds
+ * for size get (DTLS_SMALL_CODE) (this program links its own copy of the
+ * library sources, built with TRIMMED_DEFS, see Makefile.am). What was left out must be refused
  * when asked for, not silently ignored; what the protocol requires must still
  * work: a CertificateRequest is answered with an empty Certificate, a
  * NewSessionTicket the server sends anyway is dropped. The handshakes below
@@ -27,8 +28,8 @@
     !defined(DTLS_CONFIG_NO_KEYLOG) || !defined(DTLS_CONFIG_NO_BUILTIN_CRYPTO) || !defined(DTLS_CONFIG_NO_NAMES)
 #error "build with TRIMMED_DEFS (Makefile.am)"
 #endif
-#if !DTLS_AES_CT32
-#error "build with -DDTLS_AES_CT32=1 (TRIMMED_DEFS)"
+#if !DTLS_AES_CT32 || !defined(DTLS_SMALL_CODE)
+#error "build with -DDTLS_AES_CT32=1 -DDTLS_SMALL_CODE (TRIMMED_DEFS)"
 #endif
 
 static struct run *trimmed_run(void)
@@ -243,5 +244,37 @@ Test(trimmed, aes_on_32_bit_words_matches_openssl)
         cr_assert_eq(a->open(&ctx, nonce, aad, sizeof aad, buf, n, tag), 0);
         tag[it % 16] ^= 1;
         cr_assert_eq(a->open(&ctx, nonce, aad, sizeof aad, buf, n, tag), -1);
+    }
+}
+
+/* ChaCha20-Poly1305 (compact forms) against OpenSSL, every length to 300. */
+Test(trimmed, chacha20_poly1305_matches_openssl)
+{
+    uint64_t rs = 0x20;
+    for (size_t n = 0; n <= 300; n++) {
+        uint8_t key[32], nonce[12], aad[17], buf[300], ref[316], tag[16];
+        size_t al = n % sizeof aad;
+        int l;
+        for (size_t i = 0; i < sizeof key; i++)
+            key[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < sizeof nonce; i++)
+            nonce[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < sizeof aad; i++)
+            aad[i] = (uint8_t)test_rand_u32(&rs);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = ref[i] = (uint8_t)test_rand_u32(&rs);
+        dtls_aead_ctx ctx;
+        dtls_aead_chacha20poly1305.init(&ctx, key);
+        dtls_aead_chacha20poly1305.seal(&ctx, nonce, aad, al, buf, n, tag);
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        cr_assert(EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, nonce) == 1);
+        cr_assert(EVP_EncryptUpdate(c, NULL, &l, aad, (int)al) == 1);
+        if (n)
+            cr_assert(EVP_EncryptUpdate(c, ref, &l, ref, (int)n) == 1);
+        cr_assert(EVP_EncryptFinal_ex(c, ref + n, &l) == 1);
+        cr_assert(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, ref + n) == 1);
+        EVP_CIPHER_CTX_free(c);
+        cr_assert(memcmp(buf, ref, n) == 0 && memcmp(tag, ref + n, 16) == 0, "%zu bytes", n);
+        cr_assert_eq(dtls_aead_chacha20poly1305.open(&ctx, nonce, aad, al, buf, n, tag), 0);
     }
 }
