@@ -46,6 +46,7 @@
 #include "crypto/sha2.h"
 
 #pragma weak dtls_sha256_init
+#pragma weak dtls_sha256_accelerated
 #pragma weak dtls_sha256_update
 #pragma weak dtls_sha256_final
 #pragma weak dtls_sha384_init
@@ -329,7 +330,7 @@ static void bench_bulk(void)
             b.len = sizes[s];
             switch (alg) {
             case 0:
-                name = "SHA-256";
+                name = dtls_sha256_accelerated && dtls_sha256_accelerated() ? "SHA-256 (SHA ext.)" : "SHA-256";
                 b.md = EVP_sha256();
                 if (dtls_sha256_init)
                     ours = want(ours_sha256, &b);
