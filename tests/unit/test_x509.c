@@ -34,47 +34,21 @@
 
 #include <dtls/x509.h>
 
-#ifndef TOP_SRCDIR
-#define TOP_SRCDIR "."
-#endif
+#include "vectors.h"
+
 
 #define T2030 ((int64_t)1893456000) /* 2030-01-01T00:00:00Z: inside every good certificate's validity */
-
-static char pki_tmp[256];
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
-    const char *d = getenv("DTLS_PKI_DIR");
-    if (d && *d && access(d, R_OK) == 0) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/cases.txt", d);
-        if (access(p, R_OK) == 0)
-            return;
-    }
-    snprintf(pki_tmp, sizeof pki_tmp, "/tmp/dtls-pki-XXXXXX");
-    if (!mkdtemp(pki_tmp)) {
-        pki_tmp[0] = 0;
-        return;
-    }
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pki' '%s' >/dev/null", TOP_SRCDIR, pki_tmp);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "scripts/gen-pki failed\n");
-        return;
-    }
-    setenv("DTLS_PKI_DIR", pki_tmp, 1);
+    test_pki_setup();
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
     (void)stats;
-    if (pki_tmp[0]) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", pki_tmp);
-    }
+    test_pki_cleanup();
 }
 
 static const char *pki_dir(void)
@@ -93,21 +67,6 @@ static const char *key_path(const char *name)
                       : snprintf(p, sizeof p, "%s/.keys/%s.key", pki_dir(), name);
     cr_assert(r > 0 && (size_t)r < sizeof p);
     return p;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    s[n] = 0;
-    *len = (size_t)n;
-    return s;
 }
 
 static char *pki_path(const char *cas, const char *file)
@@ -174,7 +133,7 @@ static void chain_load(struct chain *c, const char *path)
 static size_t anchors_load(const char *path, struct dtls_x509_anchor *a, size_t cap)
 {
     size_t len, skipped;
-    char *pem = read_file(path, &len);
+    char *pem = test_read_file(path, &len);
     int n = dtls_x509_anchors_from_pem_inplace(pem, len, a, cap, &skipped);
     free(pem);
     cr_assert(n > 0, "anchors from %s: %d (%s)", path, n, dtls_x509_error_name(n));
@@ -294,8 +253,6 @@ static const char *const EXT_CA[] = { "basicConstraints", "critical,CA:TRUE", "k
 #include <openssl/sha.h>
 
 #include <dtls/crypto.h>
-
-#include "vectors.h"
 
 
 
@@ -1061,12 +1018,12 @@ Test(x509, pem_bundle_loading)
     len += (size_t)snprintf(bundle, cap, "# a bundle\n");
     for (int i = 0; i < n; i++) {
         size_t l;
-        char *p = read_file(pki_path(cs[i].name, "ca.pem"), &l);
+        char *p = test_read_file(pki_path(cs[i].name, "ca.pem"), &l);
         memcpy(bundle + len, p, l);
         len += l;
         free(p);
         if (i == 3) {
-            p = read_file(pki_path("p256", "key.pem"), &l);
+            p = test_read_file(pki_path("p256", "key.pem"), &l);
             memcpy(bundle + len, p, l);
             len += l;
             free(p);
@@ -1075,7 +1032,7 @@ Test(x509, pem_bundle_loading)
     /* a weak (RSA-1024) certificate is skipped, not fatal */
     {
         size_t l;
-        char *p = read_file(pki_path("weak-key", "leaf.pem"), &l);
+        char *p = test_read_file(pki_path("weak-key", "leaf.pem"), &l);
         memcpy(bundle + len, p, l);
         len += l;
         free(p);
@@ -1139,7 +1096,7 @@ Test(x509, system_bundle)
     if (!path)
         cr_skip_test("no system CA bundle found");
     size_t len, skipped;
-    char *pem = read_file(path, &len);
+    char *pem = test_read_file(path, &len);
     uint8_t scratch[16384];
     int n = dtls_x509_anchors_from_pem(pem, len, scratch, sizeof scratch, NULL, 0, &skipped);
     fprintf(stderr, "x509 system bundle %s: %d anchors, %zu skipped\n", path, n, skipped);
@@ -1155,7 +1112,7 @@ Test(x509, system_bundle)
 static int key_from_file(const char *path, struct dtls_x509_private_key *k, size_t scratch_len)
 {
     size_t len;
-    char *pem = read_file(path, &len);
+    char *pem = test_read_file(path, &len);
     uint8_t *scratch = malloc(scratch_len);
     memset(scratch, 0x77, scratch_len);
     int rc = dtls_x509_private_key_from_pem(pem, len, scratch, scratch_len, k);
@@ -1216,7 +1173,7 @@ Test(x509, private_keys)
     /* certificate + key in one file, scratch too small for the certificate: the key is still found */
     {
         size_t l1, l2;
-        char *c1 = read_file(pki_path("rsa4096", "leaf.pem"), &l1), *c2 = read_file(pki_path("p256", "key.pem"), &l2);
+        char *c1 = test_read_file(pki_path("rsa4096", "leaf.pem"), &l1), *c2 = test_read_file(pki_path("p256", "key.pem"), &l2);
         char *both = malloc(l1 + l2);
         memcpy(both, c1, l1);
         memcpy(both + l1, c2, l2);
@@ -1547,7 +1504,7 @@ Test(x509_robust, pem_and_keys)
     unsigned ran = 0;
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
         size_t len;
-        char *orig = read_file(pki_path(files[fi][0], files[fi][1]), &len);
+        char *orig = test_read_file(pki_path(files[fi][0], files[fi][1]), &len);
         for (int r = 0; r < 2000; r++) {
             size_t l = len;
             char *p = malloc(len);
@@ -1578,7 +1535,7 @@ Test(x509_robust, pem_and_keys)
     }
     /* damaged DER keys */
     size_t len;
-    char *pem = read_file(pki_path("p256", "key.pem"), &len);
+    char *pem = test_read_file(pki_path("p256", "key.pem"), &len);
     uint8_t der[512];
     size_t pos = 0;
     struct dtls_pem_block b;

@@ -14,47 +14,24 @@
 
 #include <dtls/x509.h>
 
+#include "vectors.h"
+
 #ifndef DTLS_CONFIG_NO_RSA
 #error "build with -DDTLS_CONFIG_NO_RSA (Makefile.am)"
-#endif
-#ifndef TOP_SRCDIR
-#define TOP_SRCDIR "."
 #endif
 
 #define T2030 ((int64_t)1893456000) /* inside every good gen-pki certificate's validity */
 
-static char pki_tmp[256];
-
-/* gen-pki's cases (DTLS_PKI_DIR, or a temporary one made here). */
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
-    const char *d = getenv("DTLS_PKI_DIR");
-    char p[4096];
-    if (d && *d) {
-        snprintf(p, sizeof p, "%s/cases.txt", d);
-        if (access(p, R_OK) == 0)
-            return;
-    }
-    snprintf(pki_tmp, sizeof pki_tmp, "/tmp/dtls-pki-XXXXXX");
-    if (!mkdtemp(pki_tmp)) {
-        pki_tmp[0] = 0;
-        return;
-    }
-    snprintf(p, sizeof p, "'%s/scripts/gen-pki' '%s' >/dev/null", TOP_SRCDIR, pki_tmp);
-    if (system(p) == 0)
-        setenv("DTLS_PKI_DIR", pki_tmp, 1);
+    test_pki_setup();
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
     (void)stats;
-    if (pki_tmp[0]) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", pki_tmp);
-    }
+    test_pki_cleanup();
 }
 
 static char *read_pem(const char *cas, const char *file, size_t *len)
@@ -63,17 +40,7 @@ static char *read_pem(const char *cas, const char *file, size_t *len)
     const char *d = getenv("DTLS_PKI_DIR");
     cr_assert(d && *d, "no PKI: scripts/gen-pki failed (is the openssl CLI installed?)");
     snprintf(path, sizeof path, "%s/%s/%s", d, cas, file);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    s[n] = 0;
-    *len = (size_t)n;
-    return s;
+    return test_read_file(path, len);
 }
 
 /* Validate gen-pki case `cas` (chain.pem against ca.pem) for "localhost". */

@@ -36,47 +36,21 @@
 #include <dtls/posix.h>
 #include <dtls/x509.h>
 
-#ifndef TOP_SRCDIR
-#define TOP_SRCDIR "."
-#endif
+#include "vectors.h"
+
 
 /* ---- the PKI -------------------------------------------------------------------- */
-
-static char pki_tmp[256];
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
-    const char *d = getenv("DTLS_PKI_DIR");
-    if (d && *d) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/cases.txt", d);
-        if (access(p, R_OK) == 0)
-            return;
-    }
-    snprintf(pki_tmp, sizeof pki_tmp, "/tmp/dtls-pki-XXXXXX");
-    if (!mkdtemp(pki_tmp)) {
-        pki_tmp[0] = 0;
-        return;
-    }
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pki' '%s' >/dev/null", TOP_SRCDIR, pki_tmp);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "scripts/gen-pki failed\n");
-        return;
-    }
-    setenv("DTLS_PKI_DIR", pki_tmp, 1);
+    test_pki_setup();
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
     (void)stats;
-    if (pki_tmp[0]) {
-        char cmd[512];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", pki_tmp);
-    }
+    test_pki_cleanup();
 }
 
 static const char *pki(const char *cas, const char *file)
@@ -91,28 +65,13 @@ static const char *pki(const char *cas, const char *file)
     return p[k];
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    s[n] = 0;
-    *len = (size_t)n;
-    return s;
-}
-
 static struct dtls_x509_anchor anchor_list[4];
 static struct dtls_x509_anchors anchors;
 
 static void anchors_from(const char *path)
 {
     size_t len;
-    char *pem = slurp(path, &len);
+    char *pem = test_read_file(path, &len);
     int n = dtls_x509_anchors_from_pem_inplace(pem, len, anchor_list, 4, NULL);
     free(pem);
     cr_assert(n > 0, "anchors from %s: %s", path, dtls_x509_error_name(n));
@@ -127,8 +86,8 @@ static char chain_file[64];
 static const char *chain_after_leaf(const char *chain_pem, const char *extra)
 {
     size_t len, elen = 0;
-    char *s = slurp(chain_pem, &len);
-    char *e = extra ? slurp(extra, &elen) : NULL;
+    char *s = test_read_file(chain_pem, &len);
+    char *e = extra ? test_read_file(extra, &elen) : NULL;
     char *second = strstr(s + 1, "-----BEGIN CERTIFICATE-----");
     cr_assert(second, "%s holds a single certificate", chain_pem);
     snprintf(chain_file, sizeof chain_file, "/tmp/dtls-chain-XXXXXX");
@@ -224,7 +183,7 @@ static char *srv_stop(void)
         waitpid(srv_pid, &st, 0);
         srv_pid = 0;
     }
-    out = slurp(srv_log, &len);
+    out = test_read_file(srv_log, &len);
     return out;
 }
 

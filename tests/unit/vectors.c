@@ -1,8 +1,10 @@
 #include "vectors.h"
 
+#include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
@@ -148,4 +150,55 @@ void test_rand_bytes(uint64_t *s, uint8_t *out, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         out[i] = (uint8_t)test_rand_u32(s);
+}
+
+/* ---- the gen-pki PKI of the X.509 tests ------------------------------------------ */
+
+static char pki_tmp[256];
+
+void test_pki_setup(void)
+{
+    const char *d = getenv("DTLS_PKI_DIR");
+    char p[4096];
+    if (d && *d) {
+        snprintf(p, sizeof p, "%s/cases.txt", d);
+        if (access(p, R_OK) == 0)
+            return;
+    }
+    snprintf(pki_tmp, sizeof pki_tmp, "/tmp/dtls-pki-XXXXXX");
+    if (!mkdtemp(pki_tmp)) {
+        pki_tmp[0] = 0;
+        return;
+    }
+    snprintf(p, sizeof p, "'%s/scripts/gen-pki' '%s' >/dev/null", TOP_SRCDIR, pki_tmp);
+    if (system(p) != 0) {
+        fprintf(stderr, "scripts/gen-pki failed\n");
+        return;
+    }
+    setenv("DTLS_PKI_DIR", pki_tmp, 1);
+}
+
+void test_pki_cleanup(void)
+{
+    if (pki_tmp[0]) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki_tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", pki_tmp);
+    }
+}
+
+char *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert(s && fread(s, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    s[n] = 0;
+    *len = (size_t)n;
+    return s;
 }

@@ -37,6 +37,16 @@ const char *vec_str(const cJSON *obj, const char *name);
 /* Print "<what>: N vectors run, M skipped" to stderr so the count shows in the log. */
 void vec_report(const char *what, unsigned ran, unsigned skipped);
 
+/* The throw-away PKI of scripts/gen-pki for the X.509 tests. test_pki_setup() (call it
+ * from a ReportHook(PRE_ALL)) keeps $DTLS_PKI_DIR when it holds a PKI (make check makes
+ * one per run), else generates one into a temporary directory and points
+ * $DTLS_PKI_DIR at it; test_pki_cleanup() (ReportHook(POST_ALL)) removes what it made. */
+void test_pki_setup(void);
+void test_pki_cleanup(void);
+/* A whole file, NUL-terminated, in a fresh malloc'd buffer; aborts the test when it
+ * cannot be read. */
+char *test_read_file(const char *path, size_t *len);
+
 /* Deterministic pseudo-random bytes for differential tests (xorshift; not for keys in production). */
 void test_rand_bytes(uint64_t *state, uint8_t *out, size_t len);
 uint32_t test_rand_u32(uint64_t *state);
