@@ -1002,39 +1002,11 @@ Test(handshake, certificate_request_without_client_certificate)
 {
     /* no chain configured: an empty Certificate, no CertificateVerify, then Finished */
     struct hs h;
-    uint8_t f[4096], type, pt[512], fin[32];
-    uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3 };
-    size_t n, cl, l;
-    const uint8_t *cert = trace_cert(&cl);
-    struct dtls_info info;
-    long rl;
+    static const uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3 };
     hs_start(&h);
     server_hello(&h);
-    n = ee_msg(f, NULL, 0);
-    memcpy(f + n, cr, sizeof cr);
-    n += sizeof cr;
-    memcpy(f + n, cert, cl);
-    n += cl;
-    ts_hash(&h.s, f, n);
-    n += ts_cert_verify(&h.s, f + n);
-    n += ts_finished(&h.s, f + n);
-    send_enc(&h, &h.s.shs, 22, f, n);
-    cr_assert_eq(dtls_handshake(&h.r->c), DTLS_OK);
-    rl = take_record(h.r, &type, pt, sizeof pt); /* CCS */
-    cr_assert(rl == 1 && type == 20);
-    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
-    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
-    pipe_take(h.r->p.out ? &h.r->p : NULL, NULL, l);
-    cr_assert(type == 22 && n == 8 && memcmp(pt, (const uint8_t[]){ 11, 0, 0, 4, 0, 0, 0, 0 }, 8) == 0,
-              "empty Certificate");
-    ts_hash(&h.s, pt, 8);
-    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
-    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
-    ts_client_finished(&h.s, fin);
-    cr_assert(type == 22 && n == 36 && memcmp(pt + 4, fin, 32) == 0, "client Finished");
-    dtls_get_info(&h.r->c, &info);
-    cr_assert_eq(info.client_auth, 1);
-    cr_assert_eq(info.client_cert_sent, 0);
+    server_flight_cr(&h, NULL, 0, cr, sizeof cr);
+    expect_empty_certificate(&h);
     hs_end(&h);
 }
 
@@ -1156,10 +1128,9 @@ Test(handshake, client_certificate_and_certificate_verify)
     static uint8_t big[3000], small_der[5] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
     static struct dtls_der chain[2];
     static const uint16_t schemes[] = { DTLS_SIG_ED25519, DTLS_SIG_ECDSA_SECP256R1_SHA256, 0 };
-    uint8_t f[4096], e[16], msgs[8192], pub[65], content[130], d[32], rs[64];
+    uint8_t e[16], msgs[8192], pub[65], content[130], d[32], rs[64];
     uint8_t cr[] = { 13, 0, 0, 13, 0, 0, 10, 0, 13, 0, 6, 0, 4, 0x08, 0x04, 0x04, 0x03 };
-    size_t n, cl, en = 0, total, off, certlen;
-    const uint8_t *cert;
+    size_t n, en = 0, total, off, certlen;
     struct dtls_info info;
     unsigned int dl;
 
@@ -1179,18 +1150,9 @@ Test(handshake, client_certificate_and_certificate_verify)
     /* a small transmit buffer: the 3 KB chain must be cut into records as it goes */
     r->c.tx_cap = DTLS_TX_BUFFER_SIZE(512);
     r->c.stage_off = r->c.tx_cap;
-    cert = trace_cert(&cl);
     ext_add(e, &en, 1, (const uint8_t[]){ 1 }, 1); /* max_fragment_length 512 accepted */
     server_hello(&h);
-    n = ee_msg(f, e, en);
-    memcpy(f + n, cr, sizeof cr);
-    n += sizeof cr;
-    memcpy(f + n, cert, cl);
-    n += cl;
-    ts_hash(&h.s, f, n);
-    n += ts_cert_verify(&h.s, f + n);
-    n += ts_finished(&h.s, f + n);
-    send_enc(&h, &h.s.shs, 22, f, n);
+    server_flight_cr(&h, e, en, cr, sizeof cr);
     cr_assert_eq(dtls_handshake(&h.r->c), DTLS_OK, "handshake");
     cr_assert_eq(signs, 1, "sign() called once");
 
@@ -1250,26 +1212,14 @@ Test(handshake, client_certificate_sign_failure)
     static uint8_t der[5] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
     static struct dtls_der chain[1] = { { der, 5 } };
     static const uint16_t schemes[] = { DTLS_SIG_ECDSA_SECP384R1_SHA384, 0 };
-    uint8_t f[4096];
-    uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 0x05, 0x03 };
-    size_t n, cl;
-    const uint8_t *cert;
+    static const uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 0x05, 0x03 };
     r->cfg.client_chain = chain;
     r->cfg.client_chain_len = 1;
     r->cfg.client_schemes = schemes;
     r->cfg.sign = test_sign; /* refuses P-384 */
     hs_start_with(&h, r);
-    cert = trace_cert(&cl);
     server_hello(&h);
-    n = ee_msg(f, NULL, 0);
-    memcpy(f + n, cr, sizeof cr);
-    n += sizeof cr;
-    memcpy(f + n, cert, cl);
-    n += cl;
-    ts_hash(&h.s, f, n);
-    n += ts_cert_verify(&h.s, f + n);
-    n += ts_finished(&h.s, f + n);
-    send_enc(&h, &h.s.shs, 22, f, n);
+    server_flight_cr(&h, NULL, 0, cr, sizeof cr);
     cr_assert_eq(dtls_handshake(&h.r->c), DTLS_E_SIGN);
     cr_assert_eq(dtls_last_alert(&h.r->c, DTLS_ALERT_SENT), 80);
     hs_end(&h);

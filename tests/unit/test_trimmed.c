@@ -124,39 +124,11 @@ Test(trimmed, certificate_request_gets_an_empty_certificate)
 {
     /* the same exchange as handshake::certificate_request_without_client_certificate */
     struct hs h;
-    uint8_t f[4096], type, pt[512], fin[32];
-    uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3 };
-    size_t n, cl, l;
-    const uint8_t *cert = trace_cert(&cl);
-    struct dtls_info info;
-    long rl;
+    static const uint8_t cr[] = { 13, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3 };
     hs_start_with(&h, trimmed_run());
     server_hello(&h);
-    n = ee_msg(f, NULL, 0);
-    memcpy(f + n, cr, sizeof cr);
-    n += sizeof cr;
-    memcpy(f + n, cert, cl);
-    n += cl;
-    ts_hash(&h.s, f, n);
-    n += ts_cert_verify(&h.s, f + n);
-    n += ts_finished(&h.s, f + n);
-    send_enc(&h, &h.s.shs, 22, f, n);
-    cr_assert_eq(dtls_handshake(&h.r->c), DTLS_OK);
-    rl = take_record(h.r, &type, pt, sizeof pt); /* CCS */
-    cr_assert(rl == 1 && type == 20);
-    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
-    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
-    pipe_take(&h.r->p, NULL, l);
-    cr_assert(type == 22 && n == 8 && memcmp(pt, (const uint8_t[]){ 11, 0, 0, 4, 0, 0, 0, 0 }, 8) == 0,
-              "empty Certificate");
-    ts_hash(&h.s, pt, 8);
-    l = 5 + (size_t)((h.r->p.out[3] << 8) | h.r->p.out[4]);
-    cr_assert_eq(rec_open(&h.s.chs, h.r->p.out, l, &type, pt, &n), 0);
-    ts_client_finished(&h.s, fin);
-    cr_assert(type == 22 && n == 36 && memcmp(pt + 4, fin, 32) == 0, "client Finished");
-    dtls_get_info(&h.r->c, &info);
-    cr_assert_eq(info.client_auth, 1);
-    cr_assert_eq(info.client_cert_sent, 0);
+    server_flight_cr(&h, NULL, 0, cr, sizeof cr);
+    expect_empty_certificate(&h);
     hs_end(&h);
 }
 

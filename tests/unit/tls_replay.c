@@ -900,6 +900,49 @@ void server_flight(struct hs *h)
     server_flight_ee(h, NULL, 0);
 }
 
+/* EE(ext) + CertificateRequest + Certificate + CertificateVerify + Finished in one record. */
+void server_flight_cr(struct hs *h, const uint8_t *ext, size_t ext_len, const uint8_t *cr, size_t cr_len)
+{
+    uint8_t f[4096];
+    size_t n = ee_msg(f, ext, ext_len), cl;
+    const uint8_t *cert = trace_cert(&cl);
+    cr_assert(n + cr_len + cl + 600 <= sizeof f);
+    memcpy(f + n, cr, cr_len);
+    n += cr_len;
+    memcpy(f + n, cert, cl);
+    n += cl;
+    ts_hash(&h->s, f, n);
+    n += ts_cert_verify(&h->s, f + n);
+    n += ts_finished(&h->s, f + n);
+    send_enc(h, &h->s.shs, 22, f, n);
+}
+
+/* After a CertificateRequest and no client chain: the handshake completes and the
+ * client sent CCS, an empty Certificate (no CertificateVerify) and its Finished. */
+void expect_empty_certificate(struct hs *h)
+{
+    uint8_t type, pt[512], fin[32];
+    size_t n, l;
+    struct dtls_info info;
+    long rl;
+    cr_assert_eq(dtls_handshake(&h->r->c), DTLS_OK);
+    rl = take_record(h->r, &type, pt, sizeof pt); /* CCS */
+    cr_assert(rl == 1 && type == 20);
+    l = 5 + (size_t)((h->r->p.out[3] << 8) | h->r->p.out[4]);
+    cr_assert_eq(rec_open(&h->s.chs, h->r->p.out, l, &type, pt, &n), 0);
+    pipe_take(&h->r->p, NULL, l);
+    cr_assert(type == 22 && n == 8 && memcmp(pt, (const uint8_t[]){ 11, 0, 0, 4, 0, 0, 0, 0 }, 8) == 0,
+              "empty Certificate");
+    ts_hash(&h->s, pt, 8);
+    l = 5 + (size_t)((h->r->p.out[3] << 8) | h->r->p.out[4]);
+    cr_assert_eq(rec_open(&h->s.chs, h->r->p.out, l, &type, pt, &n), 0);
+    ts_client_finished(&h->s, fin);
+    cr_assert(type == 22 && n == 36 && memcmp(pt + 4, fin, 32) == 0, "client Finished");
+    dtls_get_info(&h->r->c, &info);
+    cr_assert_eq(info.client_auth, 1);
+    cr_assert_eq(info.client_cert_sent, 0);
+}
+
 /* The handshake fails with rc and the client sent `alert` (encrypted under its
  * handshake keys when enc). */
 void expect_fail(struct hs *h, int rc, int alert, int enc)

@@ -198,6 +198,12 @@ const uint8_t *trace_cert(size_t *n);
 /* EE(ext) + Certificate + CertificateVerify + Finished in one record. */
 void server_flight_ee(struct hs *h, const uint8_t *ext, size_t ext_len);
 void server_flight(struct hs *h);
+/* EE(ext) + CertificateRequest (cr, a whole message) + Certificate + CertificateVerify +
+ * Finished in one record. */
+void server_flight_cr(struct hs *h, const uint8_t *ext, size_t ext_len, const uint8_t *cr, size_t cr_len);
+/* The handshake completes; the client answered the CertificateRequest with an empty
+ * Certificate and its Finished (both checked and consumed); client_cert_sent is 0. */
+void expect_empty_certificate(struct hs *h);
 /* The handshake fails with rc, the client sent alert (under its handshake keys if enc), sticky. */
 void expect_fail(struct hs *h, int rc, int alert, int enc);
 /* The handshake completes; the client's CCS and Finished are checked and consumed. */
