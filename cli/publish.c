@@ -282,6 +282,18 @@ int cmd_listen(const struct options *o)
         }
         int v = exchange(&r, &q, DIALECT_OP_POLL, &rs, &cmd, 0, &err);
         dialect_req_free(&q);
+        if (stop_requested && v != DIALECT_FAIL) {
+            /* the answer came in as the stop did: a command the cloud handed over is shown
+             * (it is off the cloud's queue, so dropping it would lose it) but not run */
+            http_resp_free(&rs);
+            if (v == DIALECT_COMMAND) {
+                struct options shown = *o;
+                shown.on_command = NULL;
+                command_handle(&shown, &r.d, r.t, &cmd, &err);
+                command_free(&cmd);
+            }
+            break;
+        }
         if (stop_requested)
             break;
         if (v == DIALECT_FAIL) {
