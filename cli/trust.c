@@ -2,6 +2,8 @@
 #include "exitcodes.h"
 
 #include <dtls/x509.h>
+#include <dtls/crypto_algs.h>
+#include <dtls/posix.h>
 #include "crypto/curve25519.h"
 #include "crypto/ec.h"
 #include "crypto/util.h"
@@ -23,7 +25,10 @@ struct trust_store {
     uint8_t *chain_der[8];
     size_t chain_len;
     struct dtls_x509_private_key key;
-    uint16_t schemes[2];
+    struct dtls_rsa_private_key rsa; /* points into rsa_der (the key: wiped on free) */
+    uint8_t *rsa_der;
+    size_t rsa_der_len;
+    uint16_t schemes[4];
     const char *pins;
 };
 
@@ -182,7 +187,58 @@ static int sign_cb(void *ctx, uint16_t scheme, const uint8_t *msg, size_t len, u
         *sig_len = 64;
         return 0;
     }
+    if ((scheme == DTLS_SIG_RSA_PSS_RSAE_SHA256 || scheme == DTLS_SIG_RSA_PSS_RSAE_SHA384) && t->rsa_der) {
+        /* RFC 8446 4.2.3: the salt is as long as the digest, and random */
+        const struct dtls_hash *h = scheme == DTLS_SIG_RSA_PSS_RSAE_SHA256 ? &dtls_hash_sha256 : &dtls_hash_sha384;
+        uint8_t salt[48];
+        if (len != h->digest_len || dtls_posix_rng(NULL, salt, len) != 0)
+            return -1;
+        int rc = dtls_rsa_pss_sign(&t->rsa, h, msg, salt, len, sig, sig_len);
+        dtls_wipe(salt, sizeof salt);
+        return rc;
+    }
     return -1;
+}
+
+/* The RSA key in the PEM text, if any: the first "RSA PRIVATE KEY" or "PRIVATE KEY" block,
+ * decoded into t->rsa_der (kept: t->rsa points into it). 0, or a DTLS_X509_E_* code. */
+static int rsa_key_load(struct trust_store *t, const char *pem, size_t len)
+{
+    size_t pos = 0;
+    struct dtls_pem_block blk;
+    uint8_t *der = malloc(len + 1);
+    int rc = DTLS_X509_E_BAD_PEM;
+    if (!der)
+        return DTLS_X509_E_BUFFER_TOO_SMALL;
+    while (dtls_pem_next(pem, len, &pos, der, len + 1, &blk) == 1) {
+        if ((blk.label_len == 15 && memcmp(blk.label, "RSA PRIVATE KEY", 15) == 0) ||
+            (blk.label_len == 11 && memcmp(blk.label, "PRIVATE KEY", 11) == 0)) {
+            rc = dtls_x509_rsa_private_key_from_der(blk.der, blk.der_len, &t->rsa); /* (blk.der is der) */
+            if (rc == 0) {
+                t->rsa_der = der;
+                t->rsa_der_len = len + 1;
+                return 0;
+            }
+            break;
+        }
+    }
+    dtls_wipe(der, len + 1);
+    free(der);
+    return rc;
+}
+
+/* 0 when the RSA key's n and e are those of pub. */
+static int rsa_key_matches(const struct dtls_rsa_private_key *k, const struct dtls_pubkey_ref *pub)
+{
+    const uint8_t *n = k->n, *e = k->e;
+    size_t n_len = k->n_len, e_len = k->e_len;
+    while (n_len > 1 && n[0] == 0)
+        n++, n_len--;
+    while (e_len > 1 && e[0] == 0)
+        e++, e_len--;
+    if (pub->type != DTLS_KEY_RSA || pub->a_len != n_len || pub->b_len != e_len)
+        return -1;
+    return memcmp(pub->a, n, n_len) == 0 && memcmp(pub->b, e, e_len) == 0 ? 0 : -1;
 }
 
 int client_identity_load(struct conn_settings *s, const struct options *o, struct conn_error *err)
@@ -227,22 +283,35 @@ int client_identity_load(struct conn_settings *s, const struct options *o, struc
     }
     uint8_t scratch[4096];
     rc = dtls_x509_private_key_from_pem(pem, len, scratch, sizeof scratch, &t->key);
+    if (rc == DTLS_X509_E_UNSUPPORTED_ALGORITHM) {
+        int r = rsa_key_load(t, pem, len);
+        if (r != DTLS_X509_E_BAD_PEM) /* (no RSA block: the first answer stands) */
+            rc = r;
+    }
     dtls_wipe(pem, len);
     free(pem);
     if (rc != 0) {
-        fail(err, EXIT_CLIENT_CERT, "client_key", "%s: %s (supported: EC P-256 and Ed25519, PKCS#8 or SEC1 PEM)",
+        fail(err, EXIT_CLIENT_CERT, "client_key",
+             "%s: %s (supported: EC P-256, Ed25519 and RSA 2048-4096, PKCS#8, SEC1 or PKCS#1 PEM, unencrypted)",
              o->key, dtls_x509_error_name(rc));
         return -1;
     }
     struct dtls_pubkey_ref pub;
     if (dtls_x509_cert_pubkey(t->chain[0].der, t->chain[0].len, &pub) != 0 ||
-        dtls_x509_private_key_matches(&t->key, &pub) != 0) {
+        (t->rsa_der ? rsa_key_matches(&t->rsa, &pub) : dtls_x509_private_key_matches(&t->key, &pub)) != 0) {
         fail(err, EXIT_CLIENT_CERT, "client_key_mismatch", "the key in %s does not belong to the certificate in %s",
              o->key, o->cert);
         return -1;
     }
-    t->schemes[0] = t->key.type == DTLS_KEY_P256 ? DTLS_SIG_ECDSA_SECP256R1_SHA256 : DTLS_SIG_ED25519;
-    t->schemes[1] = 0;
+    if (t->rsa_der) {
+        /* TLS 1.3 signs with RSA-PSS only (RFC 8446 4.2.3) */
+        t->schemes[0] = DTLS_SIG_RSA_PSS_RSAE_SHA256;
+        t->schemes[1] = DTLS_SIG_RSA_PSS_RSAE_SHA384;
+        t->schemes[2] = 0;
+    } else {
+        t->schemes[0] = t->key.type == DTLS_KEY_P256 ? DTLS_SIG_ECDSA_SECP256R1_SHA256 : DTLS_SIG_ED25519;
+        t->schemes[1] = 0;
+    }
     s->cfg.client_chain = t->chain;
     s->cfg.client_chain_len = t->chain_len;
     s->cfg.client_schemes = t->schemes;
@@ -259,6 +328,11 @@ void trust_free(struct conn_settings *s)
     for (size_t i = 0; i < t->chain_len; i++)
         free(t->chain_der[i]);
     dtls_x509_private_key_wipe(&t->key);
+    if (t->rsa_der) {
+        dtls_wipe(t->rsa_der, t->rsa_der_len);
+        free(t->rsa_der);
+    }
+    dtls_wipe(&t->rsa, sizeof t->rsa);
     free(t);
     s->trust = NULL;
 }

@@ -72,12 +72,29 @@ int dtls_rsa_pss_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t
                         const struct dtls_hash *h, const uint8_t *hash, size_t salt_len,
                         const uint8_t *sig, size_t sig_len);
 
-/* Signing (for cfg.sign when the key is in the MCU): ECDSA P-256 with RFC 6979
- * nonces, r || s out, 0 or -1 (priv out of range); Ed25519 from a 32-byte seed. */
+/* Signing (for cfg.sign when the key is in the MCU; RSA-PSS below): ECDSA P-256 with
+ * RFC 6979 nonces, r || s out, 0 or -1 (priv out of range); Ed25519 from a 32-byte seed. */
 int dtls_p256_ecdsa_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t *hash, size_t hash_len);
 void dtls_ed25519_pubkey(uint8_t pub[32], const uint8_t seed[32]);
 void dtls_ed25519_sign(uint8_t sig[64], const uint8_t seed[32], const uint8_t pub[32], const uint8_t *msg,
                        size_t msg_len);
+
+/* An RSA private key in CRT form (RFC 8017 3.2, the fields of PKCS#1 RSAPrivateKey but d):
+ * big-endian integers, leading zeros allowed, pointing into the caller's memory (e.g. the
+ * decoded DER, see dtls_x509_rsa_private_key_from_der() in <dtls/x509.h>). Secret. */
+struct dtls_rsa_private_key {
+    const uint8_t *n, *e, *p, *q, *dp, *dq, *qinv;
+    size_t n_len, e_len, p_len, q_len, dp_len, dq_len, qinv_len;
+};
+
+/* RSASSA-PSS over hash (h->digest_len bytes) with MGF1(h) and the caller's salt (random;
+ * TLS 1.3 uses salt_len = h->digest_len). 2048..4096-bit keys whose primes are at most half
+ * of DTLS_RSA_MAX_BITS. sig gets k bytes (the modulus size): *sig_len is the capacity on
+ * entry and k on return. Constant time in the key; the signature is checked with the
+ * public key before it is returned, so an inconsistent key gives -1, never a bad
+ * signature. Stack: about 6.5 KB for 4096-bit keys, 3.5 KB for 2048-bit ones. */
+int dtls_rsa_pss_sign(const struct dtls_rsa_private_key *key, const struct dtls_hash *h, const uint8_t *hash,
+                      const uint8_t *salt, size_t salt_len, uint8_t *sig, size_t *sig_len);
 
 #ifdef __cplusplus
 }

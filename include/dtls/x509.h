@@ -544,4 +544,16 @@ int dtls_x509_private_key_from_pem(const char *pem, size_t pem_len, uint8_t *scr
 int dtls_x509_private_key_matches(const struct dtls_x509_private_key *k, const struct dtls_pubkey_ref *pub);
 void dtls_x509_private_key_wipe(struct dtls_x509_private_key *k);
 
+/*
+ * An RSA private key from DER: PKCS#1 RSAPrivateKey ("RSA PRIVATE KEY") or
+ * PKCS#8 with rsaEncryption ("PRIVATE KEY"). out points into der (keep it,
+ * and wipe it when done: it is the key). For dtls_rsa_pss_sign() in
+ * <dtls/crypto_algs.h>. Returns 0, DTLS_X509_E_BAD_KEY (malformed, even
+ * modulus or prime, unbalanced primes), DTLS_X509_E_WEAK_KEY (below 2048
+ * bits) or DTLS_X509_E_UNSUPPORTED_ALGORITHM (not RSA, multi-prime, above
+ * DTLS_X509_MAX_RSA_BITS, or a DTLS_CONFIG_NO_RSA build).
+ */
+struct dtls_rsa_private_key;
+int dtls_x509_rsa_private_key_from_der(const uint8_t *der, size_t der_len, struct dtls_rsa_private_key *out);
+
 #endif

@@ -606,3 +606,315 @@ size_t dtls_rsa_modulus_bits(const uint8_t *n, size_t n_len)
         return (size_t)-1;
     return bits_of(n, n_len);
 }
+
+/* ---- signing: RSASSA-PSS with the private key in CRT form ------------------ */
+
+/*
+ * Here the key is secret, so nothing branches on it or indexes memory with
+ * it: the arithmetic below is separate from the public-key code above (which
+ * may branch) and uses only fixed loops, masked selections and the
+ * data-independent schoolbook products (mul_full, sqr_full).
+ *
+ * s = m^d mod n by the Chinese remainder theorem (RFC 8017 5.1.2, 2b):
+ * m1 = m^dP mod p, m2 = m^dQ mod q, h = qInv (m1 - m2) mod p, s = m2 + q h.
+ * Both halves use s limbs, enough for the larger prime, and R = W^s; a
+ * modulus below R is all Montgomery reduction needs. The way into the
+ * Montgomery domain is R^2 mod p, made by 2 s L modular doublings from 1
+ * (a division would branch on p). Reducing m (below n = p q < p R) modulo
+ * p is one reduction, redc(m) = m R^-1, then one multiplication by R^2.
+ * The exponent is read in fixed 4-bit windows over all s L bits, and each
+ * window's table entry is picked by reading all 16.
+ *
+ * The signature is checked with the public key before it is returned, so a
+ * wrong or corrupted key (or a fault during the computation, which with CRT
+ * would give the factors away) yields -1, never a bad signature.
+ *
+ * Stack for a 4096-bit key: the 16-entry table (16 * 256 bytes) and a few
+ * numbers of 256 bytes, about 6.5 KB.
+ */
+#define HALF_LIMBS (MAX_LIMBS / 2)
+#define WINDOW 4
+
+struct half {
+    limb p[HALF_LIMBS];        /* the prime, zero-padded to len limbs */
+    limb rr[HALF_LIMBS];       /* R^2 mod p */
+    limb t[2 * HALF_LIMBS + 1];
+    limb n0;
+    size_t len;
+};
+
+/* d = a - b (s limbs); returns the borrow (0 or 1). */
+static limb ct_sub(limb *d, const limb *a, const limb *b, size_t s)
+{
+    limb borrow = 0;
+    for (size_t i = 0; i < s; i++) {
+        limb x = a[i], y = b[i];
+        limb diff = (limb)(x - y);
+        d[i] = (limb)(diff - borrow);
+        borrow = (limb)((x < y) | (diff < borrow));
+    }
+    return borrow;
+}
+
+/* d = mask ? a : d, mask all ones or zero. */
+static void ct_select(limb *d, const limb *a, limb mask, size_t s)
+{
+    for (size_t i = 0; i < s; i++)
+        d[i] = (limb)(d[i] ^ (mask & (d[i] ^ a[i])));
+}
+
+/* t[0..2s) = a * b. */
+static void mul_full(limb *t, const limb *a, const limb *b, size_t s)
+{
+    memset(t, 0, s * sizeof(limb));
+    for (size_t j = 0; j < s; j++) {
+        limb c = 0;
+        for (size_t i = 0; i < s; i++) {
+            dlimb p = (dlimb)a[i] * b[j] + t[i + j] + c;
+            t[i + j] = (limb)p;
+            c = (limb)(p >> LIMB_BITS);
+        }
+        t[j + s] = c;
+    }
+}
+
+/* d = t * R^-1 mod p for t = h->t < p R (2s limbs), as redc but with the final
+ * subtraction made by selection. d must not overlap h->t. */
+static void redc_ct(limb *d, struct half *h)
+{
+    limb *t = h->t;
+    const size_t s = h->len;
+    limb top = 0;
+
+    for (size_t i = 0; i < s; i++) {
+        const limb q = (limb)(t[i] * h->n0);
+        limb c = 0;
+        for (size_t j = 0; j < s; j++) {
+            dlimb p = (dlimb)q * h->p[j] + t[i + j] + c;
+            t[i + j] = (limb)p;
+            c = (limb)(p >> LIMB_BITS);
+        }
+        dlimb p = (dlimb)t[i + s] + c + top;
+        t[i + s] = (limb)p;
+        top = (limb)(p >> LIMB_BITS);
+    }
+    /* t[s..2s) + top W^s < 2p: subtract p unless that goes below zero */
+    limb borrow = ct_sub(d, t + s, h->p, s);
+    ct_select(d, t + s, (limb)0 - (limb)((top ^ 1) & borrow), s);
+}
+
+static RSA_NOINLINE void mont_mul_ct(limb *d, const limb *a, const limb *b, struct half *h)
+{
+    mul_full(h->t, a, b, h->len);
+    redc_ct(d, h);
+}
+
+static RSA_NOINLINE void mont_sqr_ct(limb *d, const limb *a, struct half *h)
+{
+    sqr_full(h->t, a, h->len);
+    redc_ct(d, h);
+}
+
+/* Set up p (big-endian bytes; odd, at most s limbs) and R^2 mod p. */
+static void half_init(struct half *h, const uint8_t *p, size_t p_len, size_t s)
+{
+    limb x[HALF_LIMBS], y[HALF_LIMBS];
+
+    h->len = s;
+    load_be(h->p, s, p, p_len);
+    h->n0 = neg_inverse(h->p[0]);
+    memset(x, 0, sizeof x);
+    x[0] = 1;
+    for (size_t i = 0; i < 2 * s * LIMB_BITS; i++) {
+        /* x = 2x mod p, for x < p */
+        limb carry = x[s - 1] >> (LIMB_BITS - 1);
+        for (size_t j = s; j-- > 1;)
+            x[j] = (limb)((x[j] << 1) | (x[j - 1] >> (LIMB_BITS - 1)));
+        x[0] = (limb)(x[0] << 1);
+        limb borrow = ct_sub(y, x, h->p, s);
+        ct_select(x, y, (limb)0 - (limb)(carry | (borrow ^ 1)), s);
+    }
+    memcpy(h->rr, x, s * sizeof(limb));
+    dtls_wipe(x, sizeof x);
+    dtls_wipe(y, sizeof y);
+}
+
+/* d = v mod p, plain, for v (2s limbs, destroyed) below p R. */
+static void reduce_ct(limb *d, const limb *v, struct half *h)
+{
+    memcpy(h->t, v, 2 * h->len * sizeof(limb));
+    redc_ct(d, h);              /* v R^-1 */
+    mont_mul_ct(d, d, h->rr, h); /* v */
+}
+
+/*
+ * out = m^d mod p (plain, s limbs) for m (2s limbs) below p R, d given as
+ * big-endian bytes of at most s limbs.
+ */
+static RSA_NOINLINE void half_exp(limb *out, const limb *m, const uint8_t *d_be, size_t d_len, struct half *h)
+{
+    limb table[1 << WINDOW][HALF_LIMBS];
+    limb d[HALF_LIMBS], sel[HALF_LIMBS], one[HALF_LIMBS];
+    const size_t s = h->len;
+
+    load_be(d, s, d_be, d_len);
+    memset(one, 0, sizeof one);
+    one[0] = 1;
+    mont_mul_ct(table[0], h->rr, one, h); /* rep(1) = R mod p */
+    reduce_ct(table[1], m, h);            /* m mod p ... */
+    mont_mul_ct(table[1], table[1], h->rr, h); /* ... rep(m) */
+    for (size_t i = 2; i < (1u << WINDOW); i++)
+        mont_mul_ct(table[i], table[i - 1], table[1], h);
+
+    memcpy(out, table[0], s * sizeof(limb));
+    for (size_t bit = s * LIMB_BITS; bit > 0;) {
+        bit -= WINDOW;
+        for (int k = 0; k < WINDOW; k++)
+            mont_sqr_ct(out, out, h);
+        const limb w = (d[bit / LIMB_BITS] >> (bit % LIMB_BITS)) & ((1u << WINDOW) - 1);
+        memset(sel, 0, sizeof sel);
+        for (limb i = 0; i < (1u << WINDOW); i++) {
+            limb x = i ^ w;
+            limb eq = (limb)0 - ((limb)(~x & (x - 1)) >> (LIMB_BITS - 1));
+            for (size_t j = 0; j < s; j++)
+                sel[j] |= table[i][j] & eq;
+        }
+        mont_mul_ct(out, out, sel, h);
+    }
+    mont_mul_ct(out, out, one, h); /* leave the Montgomery domain */
+    dtls_wipe(table, sizeof table);
+    dtls_wipe(d, sizeof d);
+    dtls_wipe(sel, sizeof sel);
+}
+
+/* Big-endian bytes of an odd prime of at most HALF_LIMBS limbs; its limb count, or 0. */
+static size_t prime_limbs(const uint8_t *p, size_t len)
+{
+    p = strip_zeros(p, &len);
+    if (len == 0 || len > HALF_LIMBS * LIMB_BYTES || (p[len - 1] & 1) == 0)
+        return 0;
+    return (len + LIMB_BYTES - 1) / LIMB_BYTES;
+}
+
+/* The k-byte big-endian em (< n) to the power d, by CRT, into sig (k bytes). */
+static RSA_NOINLINE int rsa_private(const struct dtls_rsa_private_key *key, const uint8_t *em, size_t k,
+                                    uint8_t *sig)
+{
+    struct half h;
+    limb m[2 * HALF_LIMBS], m1[HALF_LIMBS], m2[HALF_LIMBS], x[HALF_LIMBS], q[HALF_LIMBS];
+    size_t sp = prime_limbs(key->p, key->p_len), sq = prime_limbs(key->q, key->q_len);
+    size_t s = sp > sq ? sp : sq;
+
+    if (sp == 0 || sq == 0 || 2 * s * LIMB_BYTES < k || key->dp == NULL || key->dq == NULL ||
+        key->qinv == NULL)
+        return -1;
+    const uint8_t *dp = key->dp, *dq = key->dq, *qi = key->qinv;
+    size_t dp_len = key->dp_len, dq_len = key->dq_len, qi_len = key->qinv_len;
+    dp = strip_zeros(dp, &dp_len);
+    dq = strip_zeros(dq, &dq_len);
+    qi = strip_zeros(qi, &qi_len);
+    if (dp_len > s * LIMB_BYTES || dq_len > s * LIMB_BYTES || qi_len > s * LIMB_BYTES)
+        return -1;
+
+    load_be(m, 2 * s, em, k);
+    /* m2 = m^dQ mod q */
+    half_init(&h, key->q, key->q_len, s);
+    memcpy(q, h.p, s * sizeof(limb));
+    half_exp(m2, m, dq, dq_len, &h);
+    /* m1 = m^dP mod p */
+    half_init(&h, key->p, key->p_len, s);
+    half_exp(m1, m, dp, dp_len, &h);
+    /* x = m2 mod p; m1 = (m1 - x) mod p */
+    memset(m, 0, sizeof m);
+    memcpy(m, m2, s * sizeof(limb));
+    reduce_ct(x, m, &h);
+    limb borrow = ct_sub(m1, m1, x, s);
+    {
+        limb c = 0, mask = (limb)0 - borrow;
+        for (size_t i = 0; i < s; i++) {
+            dlimb t = (dlimb)m1[i] + (h.p[i] & mask) + c;
+            m1[i] = (limb)t;
+            c = (limb)(t >> LIMB_BITS);
+        }
+    }
+    /* x = qInv (m1 - m2) mod p (qInv below R: the product is below p R) */
+    load_be(x, s, qi, qi_len);
+    mont_mul_ct(m1, m1, x, &h);   /* (m1 - m2) qInv R^-1 */
+    mont_mul_ct(x, m1, h.rr, &h); /* (m1 - m2) qInv */
+    /* s = m2 + q x, below n */
+    mul_full(m, x, q, s);
+    {
+        limb c = 0;
+        for (size_t i = 0; i < 2 * s; i++) {
+            dlimb t = (dlimb)m[i] + (i < s ? m2[i] : 0) + c;
+            m[i] = (limb)t;
+            c = (limb)(t >> LIMB_BITS);
+        }
+    }
+    store_be(sig, k, m);
+    dtls_wipe(&h, sizeof h);
+    dtls_wipe(m, sizeof m);
+    dtls_wipe(m1, sizeof m1);
+    dtls_wipe(m2, sizeof m2);
+    dtls_wipe(x, sizeof x);
+    dtls_wipe(q, sizeof q);
+    return 0;
+}
+
+/* EMSA-PSS-ENCODE (RFC 8017 9.1.1) with emBits = modBits - 1, into em (k bytes,
+ * a leading zero byte when emLen = k - 1). */
+static RSA_NOINLINE int pss_encode(uint8_t *em, size_t k, size_t mod_bits, const struct dtls_hash *h,
+                                   const uint8_t *hash, const uint8_t *salt, size_t salt_len)
+{
+    static const uint8_t zeros[8] = {0};
+    dtls_hash_ctx c;
+    const size_t hlen = h->digest_len, em_bits = mod_bits - 1, em_len = (em_bits + 7) / 8;
+    uint8_t *e = em + (k - em_len);
+
+    if (salt_len > em_len || em_len - salt_len < hlen + 2)
+        return -1;
+    const size_t db_len = em_len - hlen - 1, ps_len = db_len - salt_len - 1;
+    memset(em, 0, k);
+    /* H = Hash(0^8 || mHash || salt), after DB */
+    h->init(&c);
+    h->update(&c, zeros, sizeof zeros);
+    h->update(&c, hash, hlen);
+    h->update(&c, salt, salt_len);
+    h->final(&c, e + db_len);
+    /* DB = PS || 01 || salt, masked with MGF1(H) */
+    e[ps_len] = 0x01;
+    memcpy(e + ps_len + 1, salt, salt_len);
+    mgf1_xor(e, db_len, h, e + db_len);
+    e[0] &= (uint8_t)(0xffu >> (8 * em_len - em_bits));
+    e[em_len - 1] = 0xbc;
+    return 0;
+}
+
+int dtls_rsa_pss_sign(const struct dtls_rsa_private_key *key, const struct dtls_hash *h, const uint8_t *hash,
+                      const uint8_t *salt, size_t salt_len, uint8_t *sig, size_t *sig_len)
+{
+    uint8_t em[MAX_BYTES];
+
+    if (key == NULL || key->n == NULL || key->e == NULL || key->p == NULL || key->q == NULL || h == NULL ||
+        hash == NULL || (salt == NULL && salt_len > 0) || sig == NULL || sig_len == NULL ||
+        h->digest_len == 0 || h->digest_len > DTLS_HASH_MAX_DIGEST)
+        return -1;
+    size_t n_len = key->n_len;
+    const uint8_t *n = strip_zeros(key->n, &n_len);
+    const size_t bits = bits_of(n, n_len);
+    if (n_len > MAX_BYTES || bits < RSA_FLOOR_BITS || *sig_len < n_len)
+        return -1;
+    int rc = pss_encode(em, n_len, bits, h, hash, salt, salt_len);
+    if (rc == 0)
+        rc = rsa_private(key, em, n_len, sig);
+    dtls_wipe(em, sizeof em);
+    /* the fault and consistency check: a signature that does not verify is not given out */
+    if (rc == 0)
+        rc = dtls_rsa_pss_verify(n, n_len, key->e, key->e_len, h, hash, salt_len, sig, n_len);
+    if (rc != 0) {
+        dtls_wipe(sig, *sig_len < n_len ? *sig_len : n_len);
+        return -1;
+    }
+    *sig_len = n_len;
+    return 0;
+}

@@ -1,5 +1,5 @@
 /*
- * RSA signature verification (public key only), 2048..4096-bit moduli:
+ * RSA signature verification, 2048..4096-bit moduli, and RSASSA-PSS signing:
  * PKCS#1 v1.5 (exact encoded DigestInfo comparison) and PSS (MGF1 with the
  * same hash, salt length checked). n and e are big-endian, leading zeros allowed.
  *
@@ -10,6 +10,7 @@
 #define DTLS_CRYPTO_RSA_H
 
 #include "crypto/sha2.h"
+#include <dtls/crypto_algs.h> /* struct dtls_rsa_private_key */
 
 #define DTLS_RSA_MIN_BITS 2048
 #define DTLS_RSA_MAX_BITS 4096
@@ -21,6 +22,9 @@ int dtls_rsa_pkcs1_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size
 int dtls_rsa_pss_verify(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
                         const struct dtls_hash *h, const uint8_t *hash, size_t salt_len,
                         const uint8_t *sig, size_t sig_len);
+/* RSASSA-PSS signing with a CRT private key, constant time (see <dtls/crypto_algs.h>). */
+int dtls_rsa_pss_sign(const struct dtls_rsa_private_key *key, const struct dtls_hash *h, const uint8_t *hash,
+                      const uint8_t *salt, size_t salt_len, uint8_t *sig, size_t *sig_len);
 /* Size of the modulus in bits after stripping leading zeros (0 for an empty one). */
 size_t dtls_rsa_modulus_bits(const uint8_t *n, size_t n_len);
 

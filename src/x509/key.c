@@ -1,7 +1,8 @@
 /*
  * Private keys for client authentication: PKCS#8 (RFC 5208 / 5958) holding
  * an EC P-256 key (RFC 5915) or an Ed25519 key (RFC 8410), and the bare
- * SEC1 ECPrivateKey ("EC PRIVATE KEY").
+ * SEC1 ECPrivateKey ("EC PRIVATE KEY"); RSA keys, PKCS#8 or the bare PKCS#1
+ * RSAPrivateKey ("RSA PRIVATE KEY"), at the end.
  *
  *   PrivateKeyInfo ::= SEQUENCE { version INTEGER (0 | 1), privateKeyAlgorithm AlgorithmIdentifier,
  *       privateKey OCTET STRING, attributes [0] IMPLICIT ... OPTIONAL,
@@ -20,6 +21,7 @@
 
 #include "crypto/curve25519.h"
 #include "crypto/ec.h"
+#include "crypto/rsa.h"
 #include "crypto/util.h"
 #include "x509/oid.h"
 #include "x509/x509_int.h"
@@ -194,4 +196,90 @@ int dtls_x509_private_key_matches(const struct dtls_x509_private_key *k, const s
 void dtls_x509_private_key_wipe(struct dtls_x509_private_key *k)
 {
     dtls_wipe(k, sizeof *k);
+}
+
+#ifndef DTLS_CONFIG_NO_RSA
+/*
+ * RSAPrivateKey ::= SEQUENCE { version INTEGER (0), modulus, publicExponent,
+ *     privateExponent, prime1, prime2, exponent1, exponent2, coefficient INTEGER }
+ * (RFC 8017 A.1.2; version 1, multi-prime, is refused). d is checked for
+ * form only: signing uses the CRT values, and dtls_rsa_pss_sign checks each
+ * signature with n and e, so a key whose parts disagree never signs.
+ */
+static int parse_rsa_pkcs1(const uint8_t *p, size_t n, struct dtls_rsa_private_key *out)
+{
+    struct der d = { p, n };
+    struct der_tlv seq;
+    uint32_t ver;
+    const uint8_t *priv_d;
+    size_t priv_d_len;
+    if (der_expect(&d, DER_SEQUENCE, &seq) != 0 || der_end(&d) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    struct der in = der_inside(&seq);
+    if (der_uint32(&in, &ver) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    if (ver != 0)
+        return DTLS_X509_E_UNSUPPORTED_ALGORITHM; /* multi-prime */
+    if (der_uint(&in, &out->n, &out->n_len) != 0 || der_uint(&in, &out->e, &out->e_len) != 0 ||
+        der_uint(&in, &priv_d, &priv_d_len) != 0 || der_uint(&in, &out->p, &out->p_len) != 0 ||
+        der_uint(&in, &out->q, &out->q_len) != 0 || der_uint(&in, &out->dp, &out->dp_len) != 0 ||
+        der_uint(&in, &out->dq, &out->dq_len) != 0 || der_uint(&in, &out->qinv, &out->qinv_len) != 0 ||
+        der_end(&in) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    size_t bits = dtls_rsa_modulus_bits(out->n, out->n_len);
+    if (bits < DTLS_RSA_MIN_BITS)
+        return DTLS_X509_E_WEAK_KEY;
+    if (bits > DTLS_X509_MAX_RSA_BITS)
+        return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+    /* odd modulus and primes, balanced: each prime at most half of the largest modulus */
+    if ((out->n[out->n_len - 1] & 1) == 0 || (out->p[out->p_len - 1] & 1) == 0 ||
+        (out->q[out->q_len - 1] & 1) == 0 || out->p_len > DTLS_RSA_MAX_BITS / 16 ||
+        out->q_len > DTLS_RSA_MAX_BITS / 16 || out->p_len + out->q_len < out->n_len)
+        return DTLS_X509_E_BAD_KEY;
+    return 0;
+}
+#endif
+
+int dtls_x509_rsa_private_key_from_der(const uint8_t *der, size_t der_len, struct dtls_rsa_private_key *out)
+{
+    int rc = DTLS_X509_E_BAD_KEY;
+    memset(out, 0, sizeof *out);
+#ifdef DTLS_CONFIG_NO_RSA
+    (void)der;
+    (void)der_len;
+    rc = DTLS_X509_E_UNSUPPORTED_ALGORITHM;
+#else
+    struct der d = { der, der_len };
+    struct der_tlv seq, alg, priv, t;
+    uint32_t ver;
+    if (der != NULL && der_expect(&d, DER_SEQUENCE, &seq) == 0 && der_end(&d) == 0) {
+        struct der in = der_inside(&seq);
+        if (der_uint32(&in, &ver) != 0) {
+            rc = DTLS_X509_E_BAD_KEY;
+        } else if (der_peek(&in) != DER_SEQUENCE) {
+            rc = parse_rsa_pkcs1(der, der_len, out); /* "RSA PRIVATE KEY" */
+        } else if (ver > 1 || der_expect(&in, DER_SEQUENCE, &alg) != 0 ||
+                   der_expect(&in, DER_OCTET_STRING, &priv) != 0 ||
+                   (der_peek(&in) == DER_CTX_CONS(0) && der_next(&in, &t) != 0) ||
+                   (der_peek(&in) == DER_CTX(1) && der_next(&in, &t) != 0) || der_end(&in) != 0) {
+            rc = DTLS_X509_E_BAD_KEY;
+        } else {
+            /* PKCS#8: rsaEncryption with NULL parameters */
+            struct der a = der_inside(&alg);
+            const uint8_t *oid;
+            size_t oid_len;
+            if (der_oid(&a, &oid, &oid_len) != 0)
+                rc = DTLS_X509_E_BAD_KEY;
+            else if (!DER_OID_EQ(oid, oid_len, OID_RSA_ENCRYPTION))
+                rc = DTLS_X509_E_UNSUPPORTED_ALGORITHM; /* RSASSA-PSS keys, EC, ... */
+            else if ((der_peek(&a) == DER_NULL && der_null(&a) != 0) || der_end(&a) != 0)
+                rc = DTLS_X509_E_BAD_KEY;
+            else
+                rc = parse_rsa_pkcs1(priv.v, priv.len, out);
+        }
+    }
+#endif
+    if (rc != 0)
+        memset(out, 0, sizeof *out);
+    return rc;
 }

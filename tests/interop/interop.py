@@ -344,7 +344,8 @@ def chain_cases():
 def client_auth_cases():
     """--cert/--key answering CertificateRequest, the server confirming it verified us."""
     for cc, subject, sigtype in [("client-p256", "P-256 client", "Peer signature type: ECDSA"),
-                                 ("client-ed25519", "Ed25519 client", "Peer signature type: ed25519")]:
+                                 ("client-ed25519", "Ed25519 client", "Peer signature type: ed25519"),
+                                 ("client-rsa", "RSA client", "Peer signature type: RSA-PSS")]:
         mine = ["--cert", pki(cc, "chain.pem"), "--key", pki(cc, "key.pem")]
         port = free_port()
         # -verify_return_error: s_server's verify callback otherwise lets a failure pass
@@ -383,14 +384,30 @@ def client_auth_cases():
     srv = s_server(port, extra=["-verify", "1", "-CAfile", pki("client-p256", "ca.pem")])
     expect_probe("openssl optional client auth, no --cert -> ok", srv, [],
                  {"event": "probe", "client_auth": True, "client_cert_sent": False})
-    # RSA keys: the CLI signs with P-256 and Ed25519 keys only (the library has no RSA
-    # signing; the engine would take an RSA-PSS signature from a sign callback, e.g. a
-    # secure element). Said clearly, before connecting.
-    name = "client auth with an RSA key -> exit 58 client_key"
-    if not ARGS.filter or ARGS.filter in name:
-        rc, events, err = probe(free_port(), "--cert", pki("rsa2048", "leaf.pem"), "--key", pki("rsa2048", "key.pem"))
+    # The RSA key as PKCS#1 ("RSA PRIVATE KEY"), both servers checking the RSA-PSS signature.
+    mine = ["--cert", pki("client-rsa", "chain.pem"), "--key", pki("client-rsa", "key-pkcs1.pem")]
+    port = free_port()
+    srv = s_server(port, extra=["-Verify", "1", "-verify_return_error", "-CAfile", pki("client-rsa", "ca.pem")])
+    expect_probe("openssl client auth client-rsa, PKCS#1 key", srv, mine,
+                 {"event": "probe", "client_auth": True, "client_cert_sent": True},
+                 server_says=["subject=CN = RSA client", "Peer signature type: RSA-PSS"], server_never=["verify error"])
+    port = free_port()
+    srv = gnutls_serv(port, extra=["--require-client-cert", "--verify-client-cert", "--x509cafile",
+                                   pki("client-rsa", "ca.pem")])
+    expect_probe("gnutls client auth client-rsa, PKCS#1 key", srv, mine,
+                 {"event": "probe", "client_auth": True, "client_cert_sent": True},
+                 server_says=["The certificate is trusted", "Subject: O=dtls test,CN=RSA client"])
+    # Keys the CLI refuses, said clearly before connecting (nothing listens on the port).
+    for name, cert, key, error in [
+            ("RSA-1024 key -> weak_key", pki("weak-key", "leaf.pem"), pki("weak-key", "key.pem"), "weak_key"),
+            ("key of another certificate -> client_key_mismatch", pki("client-rsa", "leaf.pem"),
+             pki("client-p256", "key.pem"), "client_key_mismatch")]:
+        name = "client auth, " + name
+        if ARGS.filter and ARGS.filter not in name:
+            continue
+        rc, events, err = probe(free_port(), "--cert", cert, "--key", key)
         ev = events[-1] if events else {}
-        ok = rc == 58 and ev.get("error") == "client_key" and "P-256 and Ed25519" in ev.get("message", "")
+        ok = rc == 58 and (ev.get("error") == error or error in ev.get("message", ""))
         record(name, ok, "exit %d, event %r" % (rc, ev))
 
 
