@@ -787,42 +787,45 @@ static RSA_NOINLINE void half_exp(limb *out, const limb *m, const uint8_t *d_be,
     dtls_wipe(sel, sizeof sel);
 }
 
-/* Big-endian bytes of an odd prime of at most HALF_LIMBS limbs; its limb count, or 0. */
-static size_t prime_limbs(const uint8_t *p, size_t len)
+/* The big-endian (p, *len) shortened to at most max bytes by dropping leading zeros, or
+ * NULL. Only an over-long (zero-padded) encoding makes it look at the value: a minimal
+ * one, like DER's, is taken by its length alone. */
+static const uint8_t *fit(const uint8_t *p, size_t *len, size_t max)
 {
-    p = strip_zeros(p, &len);
-    if (len == 0 || len > HALF_LIMBS * LIMB_BYTES || (p[len - 1] & 1) == 0)
-        return 0;
-    return (len + LIMB_BYTES - 1) / LIMB_BYTES;
+    while (*len > max && p[0] == 0) {
+        p++;
+        (*len)--;
+    }
+    return *len <= max ? p : NULL;
 }
 
-/* The k-byte big-endian em (< n) to the power d, by CRT, into sig (k bytes). */
+/* The k-byte big-endian em (< n) to the power d, by CRT, into sig (k bytes). Nothing
+ * here looks at the key's values: an even or wrong prime makes a wrong signature, which
+ * the caller's check with the public key refuses. */
 static RSA_NOINLINE int rsa_private(const struct dtls_rsa_private_key *key, const uint8_t *em, size_t k,
                                     uint8_t *sig)
 {
     struct half h;
     limb m[2 * HALF_LIMBS], m1[HALF_LIMBS], m2[HALF_LIMBS], x[HALF_LIMBS], q[HALF_LIMBS];
-    size_t sp = prime_limbs(key->p, key->p_len), sq = prime_limbs(key->q, key->q_len);
-    size_t s = sp > sq ? sp : sq;
-
-    if (sp == 0 || sq == 0 || 2 * s * LIMB_BYTES < k || key->dp == NULL || key->dq == NULL ||
-        key->qinv == NULL)
+    size_t p_len = key->p_len, q_len = key->q_len, dp_len = key->dp_len, dq_len = key->dq_len,
+           qi_len = key->qinv_len;
+    const uint8_t *p = fit(key->p, &p_len, HALF_LIMBS * LIMB_BYTES);
+    const uint8_t *qb = fit(key->q, &q_len, HALF_LIMBS * LIMB_BYTES);
+    if (p == NULL || qb == NULL || p_len == 0 || q_len == 0)
         return -1;
-    const uint8_t *dp = key->dp, *dq = key->dq, *qi = key->qinv;
-    size_t dp_len = key->dp_len, dq_len = key->dq_len, qi_len = key->qinv_len;
-    dp = strip_zeros(dp, &dp_len);
-    dq = strip_zeros(dq, &dq_len);
-    qi = strip_zeros(qi, &qi_len);
-    if (dp_len > s * LIMB_BYTES || dq_len > s * LIMB_BYTES || qi_len > s * LIMB_BYTES)
+    const size_t s = ((p_len > q_len ? p_len : q_len) + LIMB_BYTES - 1) / LIMB_BYTES;
+    const uint8_t *dp = fit(key->dp, &dp_len, s * LIMB_BYTES), *dq = fit(key->dq, &dq_len, s * LIMB_BYTES);
+    const uint8_t *qi = fit(key->qinv, &qi_len, s * LIMB_BYTES);
+    if (2 * s * LIMB_BYTES < k || dp == NULL || dq == NULL || qi == NULL)
         return -1;
 
     load_be(m, 2 * s, em, k);
     /* m2 = m^dQ mod q */
-    half_init(&h, key->q, key->q_len, s);
+    half_init(&h, qb, q_len, s);
     memcpy(q, h.p, s * sizeof(limb));
     half_exp(m2, m, dq, dq_len, &h);
     /* m1 = m^dP mod p */
-    half_init(&h, key->p, key->p_len, s);
+    half_init(&h, p, p_len, s);
     half_exp(m1, m, dp, dp_len, &h);
     /* x = m2 mod p; m1 = (m1 - x) mod p */
     memset(m, 0, sizeof m);
@@ -863,7 +866,7 @@ static RSA_NOINLINE int rsa_private(const struct dtls_rsa_private_key *key, cons
 
 /* EMSA-PSS-ENCODE (RFC 8017 9.1.1) with emBits = modBits - 1, into em (k bytes,
  * a leading zero byte when emLen = k - 1). */
-static RSA_NOINLINE int pss_encode(uint8_t *em, size_t k, size_t mod_bits, const struct dtls_hash *h,
+static RSA_NOINLINE int emsa_pss_encode(uint8_t *em, size_t k, size_t mod_bits, const struct dtls_hash *h,
                                    const uint8_t *hash, const uint8_t *salt, size_t salt_len)
 {
     static const uint8_t zeros[8] = {0};
@@ -904,13 +907,15 @@ int dtls_rsa_pss_sign(const struct dtls_rsa_private_key *key, const struct dtls_
     const size_t bits = bits_of(n, n_len);
     if (n_len > MAX_BYTES || bits < RSA_FLOOR_BITS || *sig_len < n_len)
         return -1;
-    int rc = pss_encode(em, n_len, bits, h, hash, salt, salt_len);
+    int rc = emsa_pss_encode(em, n_len, bits, h, hash, salt, salt_len);
     if (rc == 0)
         rc = rsa_private(key, em, n_len, sig);
     dtls_wipe(em, sizeof em);
     /* the fault and consistency check: a signature that does not verify is not given out */
-    if (rc == 0)
+    if (rc == 0) {
+        DTLS_CT_PUBLIC(sig, n_len); /* (what is checked is the output) */
         rc = dtls_rsa_pss_verify(n, n_len, key->e, key->e_len, h, hash, salt_len, sig, n_len);
+    }
     if (rc != 0) {
         dtls_wipe(sig, *sig_len < n_len ? *sig_len : n_len);
         return -1;

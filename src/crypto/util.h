@@ -21,6 +21,13 @@ int dtls_ct_memeq(const void *a, const void *b, size_t n);
 /* 1 if all n bytes are zero, else 0; constant time in the contents. */
 int dtls_ct_is_zero(const void *a, size_t n);
 
+/* Marks n bytes at p as no longer secret because they are about to be output (e.g. a
+ * signature, before it is checked with the public key). A no-op, except in the
+ * constant-time checks (tests/ct), which define it to tell valgrind. */
+#ifndef DTLS_CT_PUBLIC
+#define DTLS_CT_PUBLIC(p, n) ((void)(p), (void)(n))
+#endif
+
 /* dst = cond ? src : dst, cond is 0 or 1, constant time. */
 void dtls_ct_cmov(void *dst, const void *src, size_t n, uint32_t cond);
 

@@ -40,6 +40,7 @@
 #include "crypto/curve25519.h"
 #include "crypto/ec.h"
 #include "crypto/hmac.h"
+#include "crypto/rsa.h"
 #include "crypto/sha2.h"
 #include "crypto/util.h"
 
@@ -56,6 +57,8 @@
 #pragma weak dtls_poly1305_init
 #pragma weak dtls_poly1305_update
 #pragma weak dtls_poly1305_final
+#pragma weak dtls_rsa_pss_sign
+#pragma weak dtls_rsa_pss_verify
 #pragma weak dtls_x25519
 #pragma weak dtls_x25519_base
 #pragma weak dtls_ed25519_pubkey
@@ -610,6 +613,74 @@ static int check_p256_sign_rfc6979(void)
                   "RFC 6979 A.2.5 signature");
 }
 
+/* RSASSA-PSS signing with a 2048-bit CRT key (a test key made for this check with
+ * `openssl genrsa 2048`): p, q, dP, dQ and qInv are secret; the signature is output,
+ * declassified by the signer itself (DTLS_CT_PUBLIC) before its check with n and e. */
+static const char RSA_N[] =
+    "a9165c28ec268cc9673f996f0b3d39acc61c624c7a7a8d79b8e62027aa2f897cb36b8f7741460e106a784237dfb678a5"
+    "2158c2a689f31a2d54fab3eb93b696bc58177c6a57d32581d238507a745083f20235e1924f42c406adfddacc9142b0c1"
+    "2d7049f9da16a8483284549aacfd5f06d07c85224c537f3d2ddf75a7d16182b20b481c858d00d3379256d5f58953833d"
+    "33bd9d016aa747288e813d56fd891e5b0327644210e866ab1fde7430d52c90192204fb0c4630e60e9bc37db04ba7f43b"
+    "95bc058859c62082197f2d4b972ea4a28627821d22e578922243e719267ec5ace6a269d9340b17e30e574a94f1098f09"
+    "68d080bab2f2d3d7ecc8144b62e23a4f";
+static const char RSA_P[] =
+    "e1cb31e27ad68a04d55cf48b2ccbeefb104b8aa34b34dbecbaa59d77cc112fba4d80cdcc6f53357bfd5551ef3db24841"
+    "97203dc8d758adb4f66c1ccf5d91b24e84adb0469c9243d675bcdbe522811972cd16fbd8d2ae1b9a4c3b3d92847f9773"
+    "1557714294f7f1e647e6f685008e6205aa6b65da7f4d828b0da2b227ccd911ad";
+static const char RSA_Q[] =
+    "bfb521314d276cd26eaa70fd467870135b547a8d4e7b1a27dad6de8019e789f8b9b50aff2600c233242635fcdf0b585a"
+    "af45c0afa016eb94b8f4e6ca946aa453d1a4fe4f7199e797520cc8c957156cc356ca8942044def0ad7bd8f1c96f58f0f"
+    "db5a6ee1816f918ec0d01e2ecda666e42ea060872951ede1313f39393238136b";
+static const char RSA_DP[] =
+    "6c9bf4eedfef7a8c40a569ebd82c7053cbceca6d29abcf6ddb89f668bd7c36dd0292c66b63d13e94d992c4cab37ea24b"
+    "0a8ab3ad7c0867e5f7f2a1190e051b23b1a66a784caffe799640b5f54dd7938a2924b917de9f691f9b3393b67a8d7528"
+    "2247e16f09810a969e5776951b6361bb1ff27117dccc47d2e3483331f9d32031";
+static const char RSA_DQ[] =
+    "2e274b607534c2ac3edc65eb7425d6c5b23d3a6bfeb3006f0beea30eb02de037b36df4c1ccc26dfea5fb5510161ac320"
+    "c205c7080140c362c0cca52bac63a8404dbead432f14607f3bcfbc1f4d09e96f75dbb903ddc96d7d6cc744471bc8eeb2"
+    "609afb0aeb8092c88d7f0d6533399697e4e9d39376cd34b9fc833e2199078b15";
+static const char RSA_QINV[] =
+    "3f377eb322ae7cd0473aeed26b785191cc33f5df1fbe437f68b0b62ca598da8ba63bb2ea6dd0c20eeb10b7deada0038e"
+    "3fb06ca38a24aa0afe5db542486bbe9a0bda97890aca67ec5a79d10d79e86207a0fa6bdb86d8d37d8de1e818dadc8045"
+    "f99a0124d12d65a74952764c39c4dc1a95ac13336c5435ee73a00716ef479628";
+
+static size_t unhex(const char *hex, uint8_t *out)
+{
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(&hex[2 * i], "%2x", &v) != 1)
+            return 0;
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
+static int check_rsa_pss_sign(void)
+{
+    static uint8_t n[256], e[3] = {1, 0, 1}, p[128], q[128], dp[128], dq[128], qi[128], sig[256];
+    uint8_t hash[32], salt[32];
+    NEED(dtls_rsa_pss_sign);
+    NEED(dtls_rsa_pss_verify);
+    struct dtls_rsa_private_key k = {
+        .n = n, .e = e, .p = p, .q = q, .dp = dp, .dq = dq, .qinv = qi, .e_len = 3,
+        .n_len = unhex(RSA_N, n), .p_len = unhex(RSA_P, p), .q_len = unhex(RSA_Q, q),
+        .dp_len = unhex(RSA_DP, dp), .dq_len = unhex(RSA_DQ, dq), .qinv_len = unhex(RSA_QINV, qi),
+    };
+    fill(hash, sizeof hash, 61);
+    fill(salt, sizeof salt, 62);
+    secret(p, sizeof p);
+    secret(q, sizeof q);
+    secret(dp, sizeof dp);
+    secret(dq, sizeof dq);
+    secret(qi, sizeof qi);
+    size_t len = sizeof sig;
+    int r = public_int(dtls_rsa_pss_sign(&k, &dtls_hash_sha256, hash, salt, sizeof salt, sig, &len));
+    public(sig, sizeof sig);
+    r |= dtls_rsa_pss_verify(n, k.n_len, e, 3, &dtls_hash_sha256, hash, sizeof salt, sig, len);
+    return expect(r == 0 && len == 256, "RSA-PSS sign/verify");
+}
+
 /* ------------------------------------------------------------ table */
 
 struct check {
@@ -647,6 +718,7 @@ static const struct check checks[] = {
     { "p256-ecdh", check_p256_ecdh, 0 },
     { "p256-ecdsa-sign", check_p256_sign, 0 },
     { "p256-ecdsa-rfc6979", check_p256_sign_rfc6979, 0 },
+    { "rsa-pss-sign", check_rsa_pss_sign, 0 },
 };
 
 int main(int argc, char **argv)

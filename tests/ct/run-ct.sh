@@ -56,9 +56,11 @@ if [ -z "$bin" ] || [ "$bin" = - ]; then
     # ct_crypto: the primitives; ct_tls: the key schedule and the record layer
     # (the whole library: the TLS layer reaches crypto through the provider).
     # shellcheck disable=SC2086
-    if ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" \
+    # DTLS_CT_PUBLIC (src/crypto/util.h): the library's own "this is output now" marks
+    ctpub=(-include valgrind/memcheck.h "-DDTLS_CT_PUBLIC(p,n)=((void)VALGRIND_MAKE_MEM_DEFINED((p),(n)))")
+    if ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -I"$top/include" -I"$top/src" "${ctpub[@]}" \
             "${srcs[@]}" "$top/tests/ct/ct_crypto.c" -o "$work/ct_crypto" 2>"$work/build.log" ||
-       ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -Wall -Werror -I"$top/include" -I"$top/src" \
+       ! ${CC:-gcc} -std=c11 ${CT_OPT:--O2} -g -Wall -Werror -I"$top/include" -I"$top/src" "${ctpub[@]}" \
             "$top"/src/crypto/*.c "$top"/src/x509/*.c "$top"/src/tls/*.c "$top/tests/ct/ct_tls.c" \
             -o "$work/ct_tls" 2>>"$work/build.log"; then
         cat "$work/build.log" >&2

@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the text formats. PEM armour and base64 (into a scratch
- * buffer and in place), PEM trust-anchor bundles, PEM private keys, curl-style
+ * buffer and in place), PEM trust-anchor bundles, PEM private keys (EC, Ed25519,
+ * RSA), curl-style
  * pin lists, and the host-name / IP-literal matchers.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <dtls/x509.h>
+#include <dtls/crypto_algs.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,6 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dtls_x509_private_key_wipe(&k);
     dtls_x509_private_key_from_der(data, size, &k);
     dtls_x509_private_key_wipe(&k);
+    struct dtls_rsa_private_key rk;
+    memcpy(text, data, size);
+    if (dtls_x509_rsa_private_key_from_der((const uint8_t *)text, size, &rk) == 0) {
+        const uint8_t *ps[7] = { rk.n, rk.e, rk.p, rk.q, rk.dp, rk.dq, rk.qinv };
+        size_t ls[7] = { rk.n_len, rk.e_len, rk.p_len, rk.q_len, rk.dp_len, rk.dq_len, rk.qinv_len };
+        for (int i = 0; i < 7; i++)
+            if (ps[i] < (const uint8_t *)text || ps[i] + ls[i] > (const uint8_t *)text + size)
+                abort();
+    }
 
     /* base64 and pins */
     dtls_base64_decode(text, size, scratch, sizeof scratch);
