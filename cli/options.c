@@ -52,7 +52,7 @@ static const struct opt_def opts[] = {
     { "poll-interval", 0, "SECONDS", O_POLL_INTERVAL, HTTP, "poll every SECONDS instead of holding a long poll open" },
     { "cacert", 0, "FILE", O_CACERT, ALL, "trust anchors (PEM); default: the system bundle" },
     { "cert", 0, "FILE", O_CERT, NET, "client certificate chain (PEM)" },
-    { "key", 0, "FILE", O_KEY, NET, "client private key (PEM: PKCS#8 or SEC1 EC, Ed25519)" },
+    { "key", 0, "FILE", O_KEY, NET, "client private key (PEM: EC P-256, Ed25519 or RSA; PKCS#8, SEC1 or PKCS#1)" },
     { "insecure", 'k', NULL, O_INSECURE, NET, "do NOT verify the server certificate (prints a warning)" },
     { "servername", 0, "NAME", O_SERVERNAME, NET, "SNI and the name checked in the certificate (default: the URL's host)" },
     { "connect-to", 0, "HOST:PORT", O_CONNECT_TO, NET, "connect to HOST:PORT instead of the URL's host and port" },
