@@ -6,6 +6,7 @@ message, queues commands, and injects faults. Python 3 standard library only.
     cloud.py --cert LEAF.pem --key KEY.pem [--chain CHAIN.pem] [--port 0]
              [--control-port 0] [--log FILE.jsonl] [--ready-file FILE]
              [--users FILE.json] [--host 127.0.0.1] [--min-tls 1.2|1.3] [--watch-pid PID]
+             [--client-ca CA.pem]
 
 When both listeners are up it writes {"port":N,"control_port":M,"pid":P} to
 --ready-file (a temporary file renamed into place) and prints one line on stdout.
@@ -24,6 +25,12 @@ Dialects (HTTPS port; HTTP/1.1 keep-alive, Content-Length or chunked bodies)
                GET  /api/v1/<token>/rpc?timeout=<ms>  200 {"id","method","params"} or 408
                POST /api/v1/<token>/rpc/<id>           the response, 200.  Unknown token 401.
   plain        POST /plain/<anything>   200, no auth, no commands.
+  --client-ca CA.pem: every connection must present a client certificate that
+  chains to CA.pem (TLS 1.3: the handshake fails with certificate_required or
+  the verification alert). Then drogue and hono also take the certificate as the
+  device's credential (as their X.509 device authentication does): a request
+  without Authorization is the device named by the certificate's CN, in
+  application / tenant "x509", and its message carries "auth": "x509".
   GET /healthz  200 (for load-balancer checks; not counted, no faults).
   A body whose Content-Type is JSON (application/json, */*+json; and every
   thingsboard telemetry) must be strict UTF-8 JSON, otherwise 400.
@@ -340,6 +347,7 @@ class Conn:
         self.sock = sock
         self.addr = addr
         self.closed = False
+        self.client_cn = None    # CN of a verified client certificate (--client-ca)
         self._lock = threading.Lock()
 
     def peer_gone(self):
@@ -532,7 +540,7 @@ class Cloud:
         if path in ("/telemetry", "/event") or path.startswith(("/telemetry/", "/event/")):
             return self.hono_publish(req, conn)
         if path.startswith("/command/res/"):
-            return self.hono_response(req)
+            return self.hono_response(req, conn)
         if path.startswith("/api/v1/"):
             return self.thingsboard(req, conn)
         if path.startswith("/plain/"):
@@ -555,14 +563,26 @@ class Cloud:
             hdrs.append(("Content-Type", cmd.content_type))
         return Response(200, hdrs, cmd.payload, command=cmd)
 
+    @staticmethod
+    def x509_device(req, conn):
+        """The device a verified client certificate names, for a request without Authorization."""
+        if conn.client_cn and req.header("authorization") is None:
+            return conn.client_cn
+        return None
+
     def drogue(self, req, conn):
         self.need_method(req, "POST")
-        user, pw = basic_auth(req)
-        if user is None or "@" not in user or self.users.get("drogue", {}).get(user) != pw:
-            raise HttpError(403, "bad credentials")
-        device, app = user.rsplit("@", 1)
+        device = self.x509_device(req, conn)
+        if device:
+            app, auth = "x509", {"auth": "x509"}
+        else:
+            user, pw = basic_auth(req)
+            if user is None or "@" not in user or self.users.get("drogue", {}).get(user) != pw:
+                raise HttpError(403, "bad credentials")
+            device, app = user.rsplit("@", 1)
+            auth = {}
         self.check_body(req)
-        self.record(req, "drogue", device, "telemetry", {"application": app, "channel": req.path[4:]})
+        self.record(req, "drogue", device, "telemetry", dict(auth, application=app, channel=req.path[4:]))
         if "ct" in req.query:
             cmd = self.take_command("drogue", device, seconds(req.query["ct"], "ct"), conn)
             if cmd:
@@ -571,13 +591,18 @@ class Cloud:
 
     def hono_publish(self, req, conn):
         self.need_method(req, "POST", "PUT")
-        user, pw = basic_auth(req)
-        if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
-            raise HttpError(401, "bad credentials")
-        device, tenant = user.rsplit("@", 1)
+        device = self.x509_device(req, conn)
+        if device:
+            tenant, auth = "x509", {"auth": "x509"}
+        else:
+            user, pw = basic_auth(req)
+            if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
+                raise HttpError(401, "bad credentials")
+            device, tenant = user.rsplit("@", 1)
+            auth = {}
         self.check_body(req)
         kind = req.path.strip("/").split("/")[0]
-        self.record(req, "hono", device, kind, {"tenant": tenant})
+        self.record(req, "hono", device, kind, dict(auth, tenant=tenant))
         ttd = req.header("hono-ttd", req.query.get("hono-ttd"))
         if ttd is not None:
             cmd = self.take_command("hono", device, seconds(ttd, "hono-ttd"), conn)
@@ -585,12 +610,14 @@ class Cloud:
                 return self.command_response(cmd, [("hono-command", cmd.name), ("hono-cmd-req-id", cmd.id)])
         return Response(202)
 
-    def hono_response(self, req):
+    def hono_response(self, req, conn):
         self.need_method(req, "POST", "PUT")
-        user, pw = basic_auth(req)
-        if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
-            raise HttpError(401, "bad credentials")
-        device = user.rsplit("@", 1)[0]
+        device = self.x509_device(req, conn)
+        if not device:
+            user, pw = basic_auth(req)
+            if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
+                raise HttpError(401, "bad credentials")
+            device = user.rsplit("@", 1)[0]
         cid = req.path.rstrip("/").rsplit("/", 1)[-1]
         status = req.query.get("hono-cmd-status", req.header("hono-cmd-status"))
         if status is None or not status.isdigit() or not 200 <= int(status) <= 599:
@@ -731,6 +758,12 @@ class Cloud:
                     self.stats["tls_failures"] += 1
                 return
             conn.sock = tls
+            peer = tls.getpeercert()
+            if peer:
+                for rdn in peer.get("subject", ()):
+                    for k, v in rdn:
+                        if k == "commonName":
+                            conn.client_cn = v
             with self.lock:
                 self.stats["tls_handshakes"] += 1
             if conn.closed:
@@ -959,6 +992,7 @@ def main(argv=None):
     ap.add_argument("--users", help="users JSON (see the module docstring)")
     ap.add_argument("--min-tls", choices=("1.2", "1.3"), default="1.2")
     ap.add_argument("--watch-pid", type=int, help="exit when this process is gone (the test or script that started us)")
+    ap.add_argument("--client-ca", help="require client certificates that chain to this CA (PEM)")
     a = ap.parse_args(argv)
     if a.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("the test cloud listens on loopback only")
@@ -971,6 +1005,9 @@ def main(argv=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if a.min_tls == "1.3" else ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(a.chain or a.cert, a.key)
+    if a.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(a.client_ca)
     if os.environ.get("SSLKEYLOGFILE"):
         ctx.keylog_filename = os.environ["SSLKEYLOGFILE"]
 

@@ -847,6 +847,51 @@ def haproxy_gateway():
         gw.stop()
 
 
+@case("client-certificate")
+def client_certificate():
+    """Mutual TLS: a cloud that requires client certificates (cloud.py --client-ca) and
+    takes the certificate as the device's credential, as drogue's and hono's X.509 device
+    authentication does. P-256 and RSA keys (PKCS#8 and PKCS#1), both engines; no
+    certificate, or one from another CA, is exit 58 and nothing is recorded."""
+    mt = Cloud.start(pki_case=os.path.join(PKI, "p256"), workdir=os.path.join(TMP, "cloud-mtls"),
+                     extra_args=["--client-ca", os.path.join(PKI, "client-p256", "ca.pem")])
+    try:
+        def mine(case, key="key.pem"):
+            return ["--cert", os.path.join(PKI, case, "chain.pem"), "--key", os.path.join(PKI, case, key)]
+        runs = [("drogue", "/v1/telemetry", mine("client-p256"), [], "P-256 client"),
+                ("drogue", "/v1/telemetry", mine("client-rsa"), [], "RSA client"),
+                ("hono", "/telemetry", mine("client-rsa", "key-pkcs1.pem"), [], "RSA client"),
+                ("drogue", "/v1/telemetry", mine("client-rsa"), ["--engine", "curl"], "RSA client")]
+        for i, (dialect, path, cert, engine, cn) in enumerate(runs):
+            body = '{"mtls": %d}' % i
+            r = ds("--dialect", dialect, "--cacert", CA, "--json", *cert, *engine, "-d", body, mt.url(path))
+            expect_rc(r, 0, "%s publish with %s %s" % (dialect, cn, " ".join(engine)))
+            check(event(r, "published").get("status") == 202, "status\n%s" % r)
+            msgs = mt.messages()
+            check(len(msgs) == 1 and msgs[0]["device"] == cn and msgs[0].get("auth") == "x509"
+                  and body_bytes(msgs[0]) == body.encode(),
+                  "the cloud should have one message from %r (x509): %r" % (cn, msgs))
+            mt.reset()
+        # a command for the certificate's device, received with -w
+        mt.command("drogue", "RSA client", "reboot", {"in": 5})
+        r = ds("--dialect", "drogue", "--cacert", CA, "--json", "-w", "5", *mine("client-rsa"), "-d", "{}",
+               mt.url("/v1/telemetry"))
+        expect_rc(r, 0, "-w with a client certificate")
+        check(event(r, "command").get("name") == "reboot", "command for the certificate's device\n%s" % r)
+        mt.reset()
+        # refused: no certificate; a certificate the cloud's CA did not issue
+        for what, cert, error in [("no certificate", [], "certificate_required"),
+                                  ("a certificate from another CA", mine("client-ed25519"), "unknown_ca")]:
+            r = ds("--dialect", "drogue", "--cacert", CA, "--json", *cert, "-d", "{}", mt.url("/v1/telemetry"))
+            expect_rc(r, 58, what)
+            check(event(r, "error").get("error") == error, "%s: expected %s\n%s" % (what, error, r))
+        check(mt.stats()["messages"] == 0, "the cloud recorded a message from a refused client")
+        note("mutual TLS: P-256 and RSA client keys accepted (embedded and curl engines); "
+             "no certificate and a foreign one refused with exit 58")
+    finally:
+        mt.stop()
+
+
 # ------------------------------------------------------------------ main
 def main():
     global BIN, PKI, CA, WRONG_CA, CLOUD, TMP
