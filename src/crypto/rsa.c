@@ -209,23 +209,21 @@ static void sqr_full(limb *t, const limb *a, size_t s)
 }
 
 /*
- * d = t * R^-1 mod n for t = m->t < n^2 (2s limbs); t is destroyed. Step i
- * adds q * n * W^i with q = t[i] * n0 mod W, which clears limb i. After s
- * steps t = t0 + Q n with Q < R, divisible by R, and
- * t / R < (n^2 + R n) / R < 2n: the result is t[s..2s) plus a carry bit
- * ("top"), and one subtraction brings it below n. The carry of step i
- * lands in limb i + s + 1, which is exactly where step i + 1 ends; it is
- * at most 1 since t[i+s] + c + top <= 2W - 1.
+ * The Montgomery reduction steps, shared by redc (public values) and redc_ct
+ * (secret ones): for t < n R (2s limbs), step i adds q * n * W^i with
+ * q = t[i] * n0 mod W, which clears limb i. After s steps t = t0 + Q n with
+ * Q < R, divisible by R, and t / R < (n R + R n) / R = 2n: the result is
+ * t[s..2s) plus the returned carry bit ("top"), and one subtraction of n
+ * (the caller's) brings it below n. The carry of step i lands in limb
+ * i + s + 1, which is exactly where step i + 1 ends; it is at most 1 since
+ * t[i+s] + c + top <= 2W - 1. No branch and no index depends on the values.
  */
-static void redc(limb *d, struct modulus *m)
+static inline limb redc_steps(limb *t, const limb *n, limb n0, size_t s)
 {
-    limb *t = m->t;
-    const limb *n = m->n;
-    const size_t s = m->len;
     limb top = 0;
 
     for (size_t i = 0; i < s; i++) {
-        const limb q = (limb)(t[i] * m->n0);
+        const limb q = (limb)(t[i] * n0);
         limb c = 0;
         for (size_t j = 0; j < s; j++) {
             dlimb p = (dlimb)q * n[j] + t[i + j] + c;
@@ -236,8 +234,16 @@ static void redc(limb *d, struct modulus *m)
         t[i + s] = (limb)p;
         top = (limb)(p >> LIMB_BITS);
     }
-    if (top || geq(t + s, n, s))
-        sub_n(t + s, n, s);
+    return top;
+}
+
+/* d = t * R^-1 mod n for t = m->t < n^2 (2s limbs); t is destroyed. */
+static void redc(limb *d, struct modulus *m)
+{
+    limb *t = m->t;
+    const size_t s = m->len;
+    if (redc_steps(t, m->n, m->n0, s) || geq(t + s, m->n, s))
+        sub_n(t + s, m->n, s);
     memcpy(d, t + s, s * sizeof(limb));
 }
 
@@ -525,19 +531,27 @@ static RSA_NOINLINE void mgf1_xor(uint8_t *db, size_t len, const struct dtls_has
     }
 }
 
-/* 1 when Hash(0^8 || mHash || salt) equals want (steps 12-14 of 9.1.2). */
-static RSA_NOINLINE int pss_hash_matches(const struct dtls_hash *h, const uint8_t *mhash, const uint8_t *salt,
-                                         size_t salt_len, const uint8_t *want)
+/* out = H = Hash(0^8 || mHash || salt), of signing (9.1.1 steps 5-6) and verifying (9.1.2 steps 12-13). */
+static void pss_h(const struct dtls_hash *h, const uint8_t *mhash, const uint8_t *salt, size_t salt_len,
+                  uint8_t *out)
 {
     static const uint8_t zeros[8] = {0};
     dtls_hash_ctx c;
-    uint8_t got[DTLS_HASH_MAX_DIGEST];
 
     h->init(&c);
     h->update(&c, zeros, sizeof zeros);
     h->update(&c, mhash, h->digest_len);
     h->update(&c, salt, salt_len);
-    h->final(&c, got);
+    h->final(&c, out);
+}
+
+/* 1 when Hash(0^8 || mHash || salt) equals want (steps 12-14 of 9.1.2). */
+static RSA_NOINLINE int pss_hash_matches(const struct dtls_hash *h, const uint8_t *mhash, const uint8_t *salt,
+                                         size_t salt_len, const uint8_t *want)
+{
+    uint8_t got[DTLS_HASH_MAX_DIGEST];
+
+    pss_h(h, mhash, salt, salt_len, got);
     return dtls_ct_memeq(got, want, h->digest_len);
 }
 
@@ -685,20 +699,7 @@ static void redc_ct(limb *d, struct half *h)
 {
     limb *t = h->t;
     const size_t s = h->len;
-    limb top = 0;
-
-    for (size_t i = 0; i < s; i++) {
-        const limb q = (limb)(t[i] * h->n0);
-        limb c = 0;
-        for (size_t j = 0; j < s; j++) {
-            dlimb p = (dlimb)q * h->p[j] + t[i + j] + c;
-            t[i + j] = (limb)p;
-            c = (limb)(p >> LIMB_BITS);
-        }
-        dlimb p = (dlimb)t[i + s] + c + top;
-        t[i + s] = (limb)p;
-        top = (limb)(p >> LIMB_BITS);
-    }
+    const limb top = redc_steps(t, h->p, h->n0, s);
     /* t[s..2s) + top W^s < 2p: subtract p unless that goes below zero */
     limb borrow = ct_sub(d, t + s, h->p, s);
     ct_select(d, t + s, (limb)0 - (limb)((top ^ 1) & borrow), s);
@@ -870,8 +871,6 @@ static RSA_NOINLINE int rsa_private(const struct dtls_rsa_private_key *key, cons
 static RSA_NOINLINE int emsa_pss_encode(uint8_t *em, size_t k, size_t mod_bits, const struct dtls_hash *h,
                                    const uint8_t *hash, const uint8_t *salt, size_t salt_len)
 {
-    static const uint8_t zeros[8] = {0};
-    dtls_hash_ctx c;
     const size_t hlen = h->digest_len, em_bits = mod_bits - 1, em_len = (em_bits + 7) / 8;
     uint8_t *e = em + (k - em_len);
 
@@ -879,12 +878,7 @@ static RSA_NOINLINE int emsa_pss_encode(uint8_t *em, size_t k, size_t mod_bits, 
         return -1;
     const size_t db_len = em_len - hlen - 1, ps_len = db_len - salt_len - 1;
     memset(em, 0, k);
-    /* H = Hash(0^8 || mHash || salt), after DB */
-    h->init(&c);
-    h->update(&c, zeros, sizeof zeros);
-    h->update(&c, hash, hlen);
-    h->update(&c, salt, salt_len);
-    h->final(&c, e + db_len);
+    pss_h(h, hash, salt, salt_len, e + db_len); /* H, after DB */
     /* DB = PS || 01 || salt, masked with MGF1(H) */
     e[ps_len] = 0x01;
     memcpy(e + ps_len + 1, salt, salt_len);
