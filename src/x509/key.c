@@ -78,25 +78,42 @@ static int parse_sec1(const uint8_t *p, size_t n, int outer_curve, struct dtls_x
     return 0;
 }
 
-static int parse_pkcs8(struct der *in, struct dtls_x509_private_key *out, uint32_t version)
+/*
+ * The rest of a PrivateKeyInfo after its version (in: the SEQUENCE's
+ * contents past the version): the algorithm OID with a cursor on its
+ * parameters, the privateKey octets, and the optional publicKey (version 1
+ * only; NULL when absent). 0 or DTLS_X509_E_BAD_KEY.
+ */
+static int pkcs8_fields(struct der *in, uint32_t version, const uint8_t **oid, size_t *oid_len, struct der *params,
+                        struct der_tlv *priv, const uint8_t **pub, size_t *pub_len)
 {
-    struct der_tlv alg, priv, t;
-    const uint8_t *oid, *pub = NULL;
-    size_t oid_len, pub_len = 0;
-    if (der_expect(in, DER_SEQUENCE, &alg) != 0 || der_expect(in, DER_OCTET_STRING, &priv) != 0)
+    struct der_tlv alg, t;
+    *pub = NULL;
+    *pub_len = 0;
+    if (version > 1 || der_expect(in, DER_SEQUENCE, &alg) != 0 || der_expect(in, DER_OCTET_STRING, priv) != 0)
         return DTLS_X509_E_BAD_KEY;
     if (der_peek(in) == DER_CTX_CONS(0) && der_next(in, &t) != 0)
         return DTLS_X509_E_BAD_KEY;
     if (der_peek(in) == DER_CTX(1)) {
         unsigned unused;
-        if (version != 1 || der_bits(in, DER_CTX(1), &pub, &pub_len, &unused) != 0 || unused != 0)
+        if (version != 1 || der_bits(in, DER_CTX(1), pub, pub_len, &unused) != 0 || unused != 0)
             return DTLS_X509_E_BAD_KEY;
     }
     if (der_end(in) != 0)
         return DTLS_X509_E_BAD_KEY;
-    struct der a = der_inside(&alg);
-    if (der_oid(&a, &oid, &oid_len) != 0)
-        return DTLS_X509_E_BAD_KEY;
+    *params = der_inside(&alg);
+    return der_oid(params, oid, oid_len) != 0 ? DTLS_X509_E_BAD_KEY : 0;
+}
+
+static int parse_pkcs8(struct der *in, struct dtls_x509_private_key *out, uint32_t version)
+{
+    struct der_tlv priv;
+    struct der a;
+    const uint8_t *oid, *pub;
+    size_t oid_len, pub_len;
+    int rc = pkcs8_fields(in, version, &oid, &oid_len, &a, &priv, &pub, &pub_len);
+    if (rc != 0)
+        return rc;
     if (DER_OID_EQ(oid, oid_len, OID_EC_PUBLIC_KEY)) {
         const uint8_t *curve;
         size_t curve_len;
@@ -106,7 +123,7 @@ static int parse_pkcs8(struct der *in, struct dtls_x509_private_key *out, uint32
             return DTLS_X509_E_BAD_KEY;
         if (!DER_OID_EQ(curve, curve_len, OID_P256))
             return DTLS_X509_E_UNSUPPORTED_ALGORITHM;
-        int rc = parse_sec1(priv.v, priv.len, 1, out);
+        rc = parse_sec1(priv.v, priv.len, 1, out);
         if (rc == 0 && pub != NULL && (pub_len != 65 || memcmp(pub, out->pub, 65) != 0))
             rc = DTLS_X509_E_BAD_KEY;
         return rc;
@@ -141,7 +158,7 @@ int dtls_x509_private_key_from_der(const uint8_t *der, size_t der_len, struct dt
         if (der_uint32(&in, &ver) != 0)
             rc = DTLS_X509_E_BAD_KEY;
         else if (der_peek(&in) == DER_SEQUENCE)
-            rc = ver <= 1 ? parse_pkcs8(&in, out, ver) : DTLS_X509_E_BAD_KEY;
+            rc = parse_pkcs8(&in, out, ver);
         else
             rc = parse_sec1(der, der_len, 0, out);
     }
@@ -238,6 +255,23 @@ static int parse_rsa_pkcs1(const uint8_t *p, size_t n, struct dtls_rsa_private_k
         return DTLS_X509_E_BAD_KEY;
     return 0;
 }
+
+/* PKCS#8 holding an rsaEncryption key (NULL parameters) */
+static int parse_rsa_pkcs8(struct der *in, uint32_t version, struct dtls_rsa_private_key *out)
+{
+    struct der_tlv priv;
+    struct der a;
+    const uint8_t *oid, *pub;
+    size_t oid_len, pub_len;
+    int rc = pkcs8_fields(in, version, &oid, &oid_len, &a, &priv, &pub, &pub_len);
+    if (rc != 0)
+        return rc;
+    if (!DER_OID_EQ(oid, oid_len, OID_RSA_ENCRYPTION))
+        return DTLS_X509_E_UNSUPPORTED_ALGORITHM; /* RSASSA-PSS keys, EC, ... */
+    if ((der_peek(&a) == DER_NULL && der_null(&a) != 0) || der_end(&a) != 0)
+        return DTLS_X509_E_BAD_KEY;
+    return parse_rsa_pkcs1(priv.v, priv.len, out);
+}
 #endif
 
 int dtls_x509_rsa_private_key_from_der(const uint8_t *der, size_t der_len, struct dtls_rsa_private_key *out)
@@ -250,33 +284,16 @@ int dtls_x509_rsa_private_key_from_der(const uint8_t *der, size_t der_len, struc
     rc = DTLS_X509_E_UNSUPPORTED_ALGORITHM;
 #else
     struct der d = { der, der_len };
-    struct der_tlv seq, alg, priv, t;
+    struct der_tlv seq;
     uint32_t ver;
     if (der != NULL && der_expect(&d, DER_SEQUENCE, &seq) == 0 && der_end(&d) == 0) {
         struct der in = der_inside(&seq);
-        if (der_uint32(&in, &ver) != 0) {
+        if (der_uint32(&in, &ver) != 0)
             rc = DTLS_X509_E_BAD_KEY;
-        } else if (der_peek(&in) != DER_SEQUENCE) {
+        else if (der_peek(&in) != DER_SEQUENCE)
             rc = parse_rsa_pkcs1(der, der_len, out); /* "RSA PRIVATE KEY" */
-        } else if (ver > 1 || der_expect(&in, DER_SEQUENCE, &alg) != 0 ||
-                   der_expect(&in, DER_OCTET_STRING, &priv) != 0 ||
-                   (der_peek(&in) == DER_CTX_CONS(0) && der_next(&in, &t) != 0) ||
-                   (der_peek(&in) == DER_CTX(1) && der_next(&in, &t) != 0) || der_end(&in) != 0) {
-            rc = DTLS_X509_E_BAD_KEY;
-        } else {
-            /* PKCS#8: rsaEncryption with NULL parameters */
-            struct der a = der_inside(&alg);
-            const uint8_t *oid;
-            size_t oid_len;
-            if (der_oid(&a, &oid, &oid_len) != 0)
-                rc = DTLS_X509_E_BAD_KEY;
-            else if (!DER_OID_EQ(oid, oid_len, OID_RSA_ENCRYPTION))
-                rc = DTLS_X509_E_UNSUPPORTED_ALGORITHM; /* RSASSA-PSS keys, EC, ... */
-            else if ((der_peek(&a) == DER_NULL && der_null(&a) != 0) || der_end(&a) != 0)
-                rc = DTLS_X509_E_BAD_KEY;
-            else
-                rc = parse_rsa_pkcs1(priv.v, priv.len, out);
-        }
+        else
+            rc = parse_rsa_pkcs8(&in, ver, out);
     }
 #endif
     if (rc != 0)
