@@ -227,18 +227,14 @@ static int rsa_key_load(struct trust_store *t, const char *pem, size_t len)
     return rc;
 }
 
-/* 0 when the RSA key's n and e are those of pub. */
+/* 0 when the RSA key's n and e are those of pub. Both come from DER INTEGERs without
+ * the sign octet (dtls_x509_rsa_private_key_from_der, dtls_x509_cert_pubkey), so equal
+ * numbers are equal byte strings. */
 static int rsa_key_matches(const struct dtls_rsa_private_key *k, const struct dtls_pubkey_ref *pub)
 {
-    const uint8_t *n = k->n, *e = k->e;
-    size_t n_len = k->n_len, e_len = k->e_len;
-    while (n_len > 1 && n[0] == 0)
-        n++, n_len--;
-    while (e_len > 1 && e[0] == 0)
-        e++, e_len--;
-    if (pub->type != DTLS_KEY_RSA || pub->a_len != n_len || pub->b_len != e_len)
+    if (pub->type != DTLS_KEY_RSA || pub->a_len != k->n_len || pub->b_len != k->e_len)
         return -1;
-    return memcmp(pub->a, n, n_len) == 0 && memcmp(pub->b, e, e_len) == 0 ? 0 : -1;
+    return memcmp(pub->a, k->n, k->n_len) == 0 && memcmp(pub->b, k->e, k->e_len) == 0 ? 0 : -1;
 }
 
 int client_identity_load(struct conn_settings *s, const struct options *o, struct conn_error *err)
