@@ -563,24 +563,21 @@ class Cloud:
             hdrs.append(("Content-Type", cmd.content_type))
         return Response(200, hdrs, cmd.payload, command=cmd)
 
-    @staticmethod
-    def x509_device(req, conn):
-        """The device a verified client certificate names, for a request without Authorization."""
+    def device_auth(self, req, conn, dialect, refused):
+        """(device, realm, extra log fields) of a drogue or hono request: a verified client
+        certificate's CN when the request has no Authorization (realm "x509"), else Basic
+        device@realm:password from the users table; HttpError(refused) otherwise."""
         if conn.client_cn and req.header("authorization") is None:
-            return conn.client_cn
-        return None
+            return conn.client_cn, "x509", {"auth": "x509"}
+        user, pw = basic_auth(req)
+        if user is None or "@" not in user or self.users.get(dialect, {}).get(user) != pw:
+            raise HttpError(refused, "bad credentials")
+        device, realm = user.rsplit("@", 1)
+        return device, realm, {}
 
     def drogue(self, req, conn):
         self.need_method(req, "POST")
-        device = self.x509_device(req, conn)
-        if device:
-            app, auth = "x509", {"auth": "x509"}
-        else:
-            user, pw = basic_auth(req)
-            if user is None or "@" not in user or self.users.get("drogue", {}).get(user) != pw:
-                raise HttpError(403, "bad credentials")
-            device, app = user.rsplit("@", 1)
-            auth = {}
+        device, app, auth = self.device_auth(req, conn, "drogue", 403)
         self.check_body(req)
         self.record(req, "drogue", device, "telemetry", dict(auth, application=app, channel=req.path[4:]))
         if "ct" in req.query:
@@ -591,15 +588,7 @@ class Cloud:
 
     def hono_publish(self, req, conn):
         self.need_method(req, "POST", "PUT")
-        device = self.x509_device(req, conn)
-        if device:
-            tenant, auth = "x509", {"auth": "x509"}
-        else:
-            user, pw = basic_auth(req)
-            if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
-                raise HttpError(401, "bad credentials")
-            device, tenant = user.rsplit("@", 1)
-            auth = {}
+        device, tenant, auth = self.device_auth(req, conn, "hono", 401)
         self.check_body(req)
         kind = req.path.strip("/").split("/")[0]
         self.record(req, "hono", device, kind, dict(auth, tenant=tenant))
@@ -612,12 +601,7 @@ class Cloud:
 
     def hono_response(self, req, conn):
         self.need_method(req, "POST", "PUT")
-        device = self.x509_device(req, conn)
-        if not device:
-            user, pw = basic_auth(req)
-            if user is None or "@" not in user or self.users.get("hono", {}).get(user) != pw:
-                raise HttpError(401, "bad credentials")
-            device = user.rsplit("@", 1)[0]
+        device = self.device_auth(req, conn, "hono", 401)[0]
         cid = req.path.rstrip("/").rsplit("/", 1)[-1]
         status = req.query.get("hono-cmd-status", req.header("hono-cmd-status"))
         if status is None or not status.isdigit() or not 200 <= int(status) <= 599:
