@@ -122,6 +122,19 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
     }
 }
 
+/* out = the bytes of hex; their number, or 0 for a non-hex digit. */
+static size_t unhex(const char *hex, uint8_t *out)
+{
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(&hex[2 * i], "%2x", &v) != 1)
+            return 0;
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
 static int hexeq(const uint8_t *p, const char *hex)
 {
     size_t n = strlen(hex) / 2;
@@ -597,13 +610,8 @@ static int check_p256_sign_rfc6979(void)
     int r;
     NEED(dtls_p256_ecdsa_sign);
     NEED(dtls_sha256);
-    static const char dhex[] = "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
-    for (unsigned i = 0; i < 32; i++) {
-        unsigned v;
-        if (sscanf(&dhex[2 * i], "%2x", &v) != 1)
-            return BAD;
-        d[i] = (uint8_t)v;
-    }
+    if (unhex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", d) != 32)
+        return BAD;
     dtls_sha256("sample", 6, hash);
     secret(d, sizeof d);
     r = public_int(dtls_p256_ecdsa_sign(sig, d, hash, sizeof hash));
@@ -643,18 +651,6 @@ static const char RSA_QINV[] =
     "3f377eb322ae7cd0473aeed26b785191cc33f5df1fbe437f68b0b62ca598da8ba63bb2ea6dd0c20eeb10b7deada0038e"
     "3fb06ca38a24aa0afe5db542486bbe9a0bda97890aca67ec5a79d10d79e86207a0fa6bdb86d8d37d8de1e818dadc8045"
     "f99a0124d12d65a74952764c39c4dc1a95ac13336c5435ee73a00716ef479628";
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(&hex[2 * i], "%2x", &v) != 1)
-            return 0;
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 static int check_rsa_pss_sign(void)
 {
