@@ -282,10 +282,12 @@ int cmd_listen(const struct options *o)
         }
         int v = exchange(&r, &q, DIALECT_OP_POLL, &rs, &cmd, 0, &err);
         dialect_req_free(&q);
-        if (stop_requested && v != DIALECT_FAIL) {
-            /* the answer came in as the stop did: a command the cloud handed over is shown
-             * (it is off the cloud's queue, so dropping it would lose it) but not run */
-            http_resp_free(&rs);
+        if (stop_requested) {
+            /* an answer that came in as the stop did is freed; a command the cloud handed
+             * over is shown (it is off the cloud's queue, so dropping it would lose it) but
+             * not run */
+            if (v != DIALECT_FAIL)
+                http_resp_free(&rs);
             if (v == DIALECT_COMMAND) {
                 struct options shown = *o;
                 shown.on_command = NULL;
@@ -294,8 +296,6 @@ int cmd_listen(const struct options *o)
             }
             break;
         }
-        if (stop_requested)
-            break;
         if (v == DIALECT_FAIL) {
             int transient = (rs.retriable && !rs.aborted) || (rs.status && http_status_retriable(rs.status));
             if (rs.status == 0 && left_s(&r) < 1)
